@@ -1,1 +1,35 @@
-//! placeholder
+//! # whiteout-node: the Alpenglow validator as a sans-IO state machine
+//!
+//! Implements Votor and Rotor of "Solana Alpenglow Consensus" (Kniep,
+//! Sliwinski, Wattenhofer, white paper v1.1, July 2025). Section, definition
+//! and algorithm numbers in the docs refer to that paper.
+//!
+//! A [`Node`] takes inputs (`handle_*`: start, message, timer, transaction)
+//! with the current time as an argument, and yields outputs
+//! ([`Node::poll_output`]: messages to send, timers to set, events to
+//! record). It has no clock, no sockets, no randomness of its own and no
+//! I/O: the same state machine runs under every backend of the harness.
+//! Public pseudo-random choices (leader schedule, Rotor relays) are pure
+//! functions of a seed given in [`LeaderSchedule`].
+//!
+//! Modules: [`types`] (typed ids, validator set, leader schedule),
+//! [`message`] (votes, certificates, shreds, wire sizes), [`pool`] (vote
+//! storage and certificates), [`node`] (Algorithms 1 and 2, Rotor,
+//! Blokstor), [`config`] (protocol parameters).
+
+pub mod byzantine;
+pub mod config;
+pub mod message;
+pub mod node;
+pub mod pool;
+pub mod types;
+
+pub use config::{ConfigError, NodeConfig};
+pub use message::{
+    Certificate, CertificateKind, Message, Shred, SignerSet, Transaction, Vote, VoteKind,
+};
+pub use node::{Event, FinalizedBy, Node, Output, Timer};
+pub use pool::Pool;
+pub use types::{
+    mix64, BlockHash, BlockId, LeaderSchedule, Slot, Stake, ValidatorIndex, ValidatorSet,
+};

@@ -1,12 +1,66 @@
-//! `whiteout bench` (being written).
+//! `whiteout bench`: how fast the simulator runs a scenario.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::runner::{self, RunOptions};
+use crate::scenario;
 
 /// Arguments of `whiteout bench`.
-#[derive(clap::Args, Debug)]
-pub struct BenchArgs {}
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Scenario file (default: the embedded default scenario).
+    pub scenario: Option<PathBuf>,
+    /// Simulated time per repetition.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Repetitions; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// Seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
 
-/// Runs `whiteout bench`.
-pub fn run(_args: BenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("whiteout bench is not built yet")
+/// Runs the scenario `repeat` times without writing reports and prints
+/// simulated seconds per wall second (median and all) and peak RSS.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = scenario::load(args.scenario.as_deref())?;
+    let stop = AtomicBool::new(false);
+    let options = RunOptions {
+        seed: args.seed,
+        duration: Some(args.duration),
+        out_dir: None,
+        progress: false,
+        flush_every: Duration::from_secs(3600),
+    };
+    let mut speeds = Vec::new();
+    let mut peak = 0u64;
+    for i in 0..args.repeat.max(1) {
+        let outcome = runner::run(&loaded, &options, &stop)?;
+        let r = &outcome.report.resources;
+        println!(
+            "run {}: {:.1} s simulated in {:.2} s wall = {:.1}x real time, peak RSS {:.0} MiB",
+            i + 1,
+            outcome.report.scenario.simulated_s,
+            r.wall_s,
+            r.sim_s_per_wall_s,
+            r.peak_rss_bytes as f64 / 1048576.0
+        );
+        speeds.push(r.sim_s_per_wall_s);
+        peak = peak.max(r.peak_rss_bytes);
+    }
+    speeds.sort_by(f64::total_cmp);
+    let median = speeds[speeds.len() / 2];
+    println!(
+        "median: {median:.1} simulated s per wall s ({:.1} s wall per simulated hour); peak RSS {:.0} MiB; {} CPUs",
+        3600.0 / median,
+        peak as f64 / 1048576.0,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    Ok(ExitCode::SUCCESS)
 }

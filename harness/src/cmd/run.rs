@@ -1,12 +1,72 @@
-//! `whiteout run` (being written).
+//! `whiteout run`: run a scenario and write its report.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::runner::{self, RunOptions};
+use crate::scenario;
 
 /// Arguments of `whiteout run`.
-#[derive(clap::Args, Debug)]
-pub struct RunArgs {}
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (TOML). Without one, the embedded default: the 100
+    /// largest validators of Solana epoch 780, geographic latency, 2,000
+    /// tx/s, 10 simulated minutes.
+    pub scenario: Option<PathBuf>,
+    /// Seed of the run (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated duration, e.g. `10m`, `90s`, `24h` (overrides the
+    /// scenario's).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Output directory for report.json, report.html and charts.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
 
-/// Runs `whiteout run`.
-pub fn run(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("whiteout run is not built yet")
+/// Runs `whiteout run`. Exit code 0 on a clean run, 1 when a safety
+/// violation was found, 130 when interrupted (the partial report is
+/// written), 2 on bad input.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let loaded = scenario::load(args.scenario.as_deref())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C is not caught again: the first one asks for a clean
+        // stop, which is quick.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
+    }
+    let options = RunOptions {
+        seed: args.seed,
+        duration: args.duration,
+        out_dir: Some(args.out.clone()),
+        progress: !args.quiet,
+        flush_every: Duration::from_secs(60),
+    };
+    let outcome = runner::run(&loaded, &options, &stop)?;
+    print!("{}", runner::summary_table(&outcome.report));
+    if let Some(path) = &outcome.report_path {
+        println!("report: {}", path.display());
+    }
+    if outcome.report.summary.safety_violations > 0 {
+        eprintln!(
+            "SAFETY VIOLATED: {} violation(s). Reproduce with: {}",
+            outcome.report.summary.safety_violations, outcome.report.scenario.reproduce
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if outcome.interrupted {
+        eprintln!("interrupted: partial report written (complete = false)");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
 }

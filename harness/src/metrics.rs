@@ -1,0 +1,573 @@
+//! Metric collection and the safety check, from the outside of the
+//! validators: the collector timestamps the events each validator emits and
+//! compares validators with each other.
+//!
+//! Memory is bounded: per-slot records live only until the slot is decided
+//! and settled (a few seconds), latency goes into fixed-size histograms, and
+//! only the per-second time series grows with the run.
+
+use std::collections::BTreeMap;
+
+use whiteout_node::{
+    BlockHash, BlockId, CertificateKind, Event, FinalizedBy, Slot, ValidatorIndex,
+};
+use whiteout_results::{
+    BlockEvidence, LatencyHistogram, Percentiles, SafetyViolation, SlotCounts, TimeBucket,
+    TransactionCounts,
+};
+
+const NS_PER_S: u64 = 1_000_000_000;
+/// A slot record is closed once every validator finalized it and this much
+/// simulated time passed without news for it (late fast-finalization
+/// certificates still count until then).
+const SETTLE_NS: u64 = 2 * NS_PER_S;
+/// A slot record is closed at the latest this long after it opened.
+const SLOT_RECORD_NS_MAX: u64 = 120 * NS_PER_S;
+/// Finalized blocks are remembered for the safety check this many slots
+/// below the highest finalized slot.
+const SAFETY_SLOTS_RETAINED: u64 = 10_000;
+/// Most safety violations kept with evidence (all are counted).
+const VIOLATIONS_KEPT_MAX: usize = 100;
+
+/// What one validator saw of one slot (times in ns since the run start).
+#[derive(Clone, Copy, Debug, Default)]
+struct ValidatorSlot {
+    notarized_ns: Option<u64>,
+    finalized_ns: Option<u64>,
+    finalized_by: Option<FinalizedBy>,
+    fast_certificate_ns: Option<u64>,
+}
+
+/// One slot while it is being decided.
+#[derive(Debug)]
+struct SlotRecord {
+    /// Blocks proposed in the slot: (hash, first-shred time ns).
+    blocks: Vec<(BlockHash, u64)>,
+    per_validator: Vec<ValidatorSlot>,
+    skip_certified: bool,
+    opened_ns: u64,
+    last_news_ns: u64,
+}
+
+/// Counters and histograms of one validator.
+#[derive(Clone, Debug, Default)]
+pub struct ValidatorStats {
+    /// Messages sent.
+    pub messages_sent: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Messages delivered to it.
+    pub messages_received: u64,
+    /// Bytes delivered to it.
+    pub bytes_received: u64,
+    /// Finalization latency.
+    pub finalization: LatencyHistogram,
+    /// Notarization latency.
+    pub notarization: LatencyHistogram,
+    /// Finalized slots (closed records).
+    pub slots_finalized: u64,
+    /// Of those, with a fast-finalization certificate.
+    pub slots_fast: u64,
+    /// Blocks it proposed.
+    pub slots_proposed: u64,
+}
+
+/// Per-second accumulators.
+#[derive(Debug, Default)]
+struct Bucket {
+    finalization: LatencyHistogram,
+    notarization: LatencyHistogram,
+    finalizations: u64,
+    tx_finalized: u64,
+    fast_stake: u128,
+    finalized_stake: u128,
+}
+
+/// The collector of one run.
+#[derive(Debug)]
+pub struct Collector {
+    stakes: Vec<u64>,
+    /// Per-validator counters.
+    pub validators: Vec<ValidatorStats>,
+    finalization: LatencyHistogram,
+    notarization: LatencyHistogram,
+    tx_latency: LatencyHistogram,
+    /// Closed time buckets; the last one may still be open.
+    buckets: Vec<Bucket>,
+    slots: BTreeMap<Slot, SlotRecord>,
+    counts: SlotCounts,
+    fast_stake: u128,
+    fast_first_stake: u128,
+    finalized_stake: u128,
+    /// Pending transactions: id -> (submit ns, client's validator).
+    txs: BTreeMap<u64, (u64, u32)>,
+    tx_counts: TransactionCounts,
+    /// Transactions per block, grouped by the client's validator.
+    block_txs: BTreeMap<BlockId, BTreeMap<u32, Vec<u64>>>,
+    /// For the safety check: finalized block per slot, with who finalized.
+    finalized_blocks: BTreeMap<Slot, Vec<(BlockHash, Vec<u32>)>>,
+    highest_finalized: Slot,
+    violations: Vec<SafetyViolation>,
+    violation_count: u64,
+}
+
+impl Collector {
+    /// A collector for validators with these stakes (lamports).
+    pub fn new(stakes: Vec<u64>) -> Self {
+        let n = stakes.len();
+        Self {
+            stakes,
+            validators: vec![ValidatorStats::default(); n],
+            finalization: LatencyHistogram::new(),
+            notarization: LatencyHistogram::new(),
+            tx_latency: LatencyHistogram::new(),
+            buckets: vec![Bucket::default()],
+            slots: BTreeMap::new(),
+            counts: SlotCounts::default(),
+            fast_stake: 0,
+            fast_first_stake: 0,
+            finalized_stake: 0,
+            txs: BTreeMap::new(),
+            tx_counts: TransactionCounts::default(),
+            block_txs: BTreeMap::new(),
+            finalized_blocks: BTreeMap::new(),
+            highest_finalized: Slot::GENESIS,
+            violations: Vec::new(),
+            violation_count: 0,
+        }
+    }
+
+    fn bucket(&mut self, now_ns: u64) -> &mut Bucket {
+        let i = (now_ns / NS_PER_S) as usize;
+        if self.buckets.len() <= i {
+            self.buckets.resize_with(i + 1, Bucket::default);
+        }
+        &mut self.buckets[i]
+    }
+
+    /// A message of `bytes` left validator `from`.
+    pub fn sent(&mut self, from: usize, bytes: u32) {
+        let v = &mut self.validators[from];
+        v.messages_sent += 1;
+        v.bytes_sent += u64::from(bytes);
+    }
+
+    /// A message of `bytes` reaches validator `to` (counted when it is
+    /// scheduled, not lost).
+    pub fn received(&mut self, to: usize, bytes: u32) {
+        let v = &mut self.validators[to];
+        v.messages_received += 1;
+        v.bytes_received += u64::from(bytes);
+    }
+
+    /// A client submitted transaction `id` through validator `client`.
+    pub fn tx_submitted(&mut self, now_ns: u64, id: u64, client: u32) {
+        self.txs.insert(id, (now_ns, client));
+        self.tx_counts.submitted += 1;
+    }
+
+    fn record(&mut self, slot: Slot, now_ns: u64) -> &mut SlotRecord {
+        let n = self.stakes.len();
+        let rec = self.slots.entry(slot).or_insert_with(|| SlotRecord {
+            blocks: Vec::new(),
+            per_validator: vec![ValidatorSlot::default(); n],
+            skip_certified: false,
+            opened_ns: now_ns,
+            last_news_ns: now_ns,
+        });
+        rec.last_news_ns = now_ns;
+        rec
+    }
+
+    fn proposed_ns(&self, block: BlockId) -> Option<u64> {
+        self.slots
+            .get(&block.slot)?
+            .blocks
+            .iter()
+            .find(|(h, _)| *h == block.hash)
+            .map(|(_, t)| *t)
+    }
+
+    /// Takes an event emitted by validator `v` at `now_ns`.
+    pub fn on_event(&mut self, now_ns: u64, v: ValidatorIndex, event: Event) {
+        let vi = v.idx();
+        match event {
+            Event::BlockProduced {
+                block,
+                transactions,
+                ..
+            } => {
+                self.validators[vi].slots_proposed += 1;
+                self.record(block.slot, now_ns)
+                    .blocks
+                    .push((block.hash, now_ns));
+                let mut by_client: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+                for id in transactions {
+                    if let Some(&(_, client)) = self.txs.get(&id) {
+                        by_client.entry(client).or_default().push(id);
+                    }
+                }
+                self.block_txs.insert(block, by_client);
+            }
+            Event::CertificateStored { kind, slot, block } => match kind {
+                CertificateKind::Notarization => {
+                    let block = BlockId {
+                        slot,
+                        hash: block.expect("notarization names a block"),
+                    };
+                    let proposed = self.proposed_ns(block);
+                    let rec = self.record(slot, now_ns);
+                    if rec.per_validator[vi].notarized_ns.is_none() {
+                        rec.per_validator[vi].notarized_ns = Some(now_ns);
+                        if let Some(p) = proposed {
+                            let latency = now_ns.saturating_sub(p);
+                            self.notarization.record_ns(latency);
+                            self.validators[vi].notarization.record_ns(latency);
+                            self.bucket(now_ns).notarization.record_ns(latency);
+                        }
+                    }
+                }
+                CertificateKind::FastFinalization => {
+                    let rec = self.record(slot, now_ns);
+                    rec.per_validator[vi]
+                        .fast_certificate_ns
+                        .get_or_insert(now_ns);
+                }
+                CertificateKind::Skip => {
+                    self.record(slot, now_ns).skip_certified = true;
+                }
+                CertificateKind::NotarFallback | CertificateKind::Finalization => {}
+            },
+            Event::Finalized { block, by } => self.on_finalized(now_ns, v, block, by),
+            Event::BlockReceived { .. } | Event::VotedSkip { .. } => {}
+        }
+    }
+
+    fn on_finalized(&mut self, now_ns: u64, v: ValidatorIndex, block: BlockId, by: FinalizedBy) {
+        let vi = v.idx();
+        self.check_safety(now_ns, v, block);
+        let proposed = self.proposed_ns(block);
+        let rec = self.record(block.slot, now_ns);
+        let vs = &mut rec.per_validator[vi];
+        if vs.finalized_ns.is_some() {
+            return;
+        }
+        vs.finalized_ns = Some(now_ns);
+        vs.finalized_by = Some(by);
+        if let Some(p) = proposed {
+            let latency = now_ns.saturating_sub(p);
+            self.finalization.record_ns(latency);
+            self.validators[vi].finalization.record_ns(latency);
+            let bucket = self.bucket(now_ns);
+            bucket.finalization.record_ns(latency);
+            bucket.finalizations += 1;
+        }
+        // Transactions whose client is attached to this validator.
+        let mut done = Vec::new();
+        if let Some(groups) = self.block_txs.get_mut(&block) {
+            if let Some(ids) = groups.remove(&v.0) {
+                done = ids;
+            }
+        }
+        for id in done {
+            if let Some((submitted, _)) = self.txs.remove(&id) {
+                self.tx_latency.record_ns(now_ns.saturating_sub(submitted));
+                self.tx_counts.finalized += 1;
+                self.bucket(now_ns).tx_finalized += 1;
+            }
+        }
+        if block.slot > self.highest_finalized {
+            self.highest_finalized = block.slot;
+            let floor = Slot(block.slot.0.saturating_sub(SAFETY_SLOTS_RETAINED));
+            self.finalized_blocks = self.finalized_blocks.split_off(&floor);
+        }
+    }
+
+    /// Safety: no two validators finalize different blocks in one slot.
+    fn check_safety(&mut self, now_ns: u64, v: ValidatorIndex, block: BlockId) {
+        let entry = self.finalized_blocks.entry(block.slot).or_default();
+        if let Some((_, who)) = entry.iter_mut().find(|(h, _)| *h == block.hash) {
+            if !who.contains(&v.0) {
+                who.push(v.0);
+            }
+            return;
+        }
+        entry.push((block.hash, vec![v.0]));
+        if entry.len() < 2 {
+            return;
+        }
+        self.violation_count += 1;
+        if self.violations.len() < VIOLATIONS_KEPT_MAX {
+            let blocks = entry
+                .iter()
+                .map(|(h, who)| BlockEvidence {
+                    block: h.to_string(),
+                    validators: who.clone(),
+                })
+                .collect();
+            self.violations.push(SafetyViolation {
+                slot: block.slot.0,
+                time_s: now_ns as f64 / NS_PER_S as f64,
+                kind: "conflicting_finalization".into(),
+                blocks,
+            });
+        }
+    }
+
+    /// Closes the slot records that are settled at `now_ns`. Call it now
+    /// and then (the simulator does once per simulated second).
+    pub fn settle(&mut self, now_ns: u64) {
+        let n = self.stakes.len();
+        let settled: Vec<Slot> = self
+            .slots
+            .iter()
+            .filter(|(_, r)| {
+                let quiet = now_ns.saturating_sub(r.last_news_ns) >= SETTLE_NS;
+                let all_final = r.per_validator.iter().all(|s| s.finalized_ns.is_some());
+                let all_fast = r
+                    .per_validator
+                    .iter()
+                    .all(|s| s.fast_certificate_ns.is_some());
+                (all_final && (all_fast || quiet))
+                    || (quiet && r.skip_certified)
+                    || now_ns.saturating_sub(r.opened_ns) >= SLOT_RECORD_NS_MAX
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        debug_assert!(n > 0);
+        for slot in settled {
+            let rec = self.slots.remove(&slot).expect("listed above");
+            self.close(slot, rec, false);
+        }
+    }
+
+    /// Folds a slot record into the totals. `at_end`: the run ended while
+    /// the slot was still open.
+    fn close(&mut self, slot: Slot, rec: SlotRecord, at_end: bool) {
+        let finalized_any = rec.per_validator.iter().any(|s| s.finalized_ns.is_some());
+        if !rec.blocks.is_empty() {
+            self.counts.proposed += 1;
+        }
+        if finalized_any {
+            self.counts.finalized += 1;
+        } else if rec.skip_certified || (!at_end && slot <= self.highest_finalized) {
+            self.counts.skipped += 1;
+        } else {
+            self.counts.unfinished += 1;
+        }
+        let bucket_ns = rec.blocks.first().map_or(rec.opened_ns, |(_, t)| *t);
+        let (mut fast, mut first, mut total) = (0u128, 0u128, 0u128);
+        for (vi, s) in rec.per_validator.iter().enumerate() {
+            if s.finalized_ns.is_none() {
+                continue;
+            }
+            let stake = u128::from(self.stakes[vi]);
+            total += stake;
+            self.validators[vi].slots_finalized += 1;
+            if s.fast_certificate_ns.is_some() {
+                fast += stake;
+                self.validators[vi].slots_fast += 1;
+            }
+            if s.finalized_by == Some(FinalizedBy::FastFinalization) {
+                first += stake;
+            }
+        }
+        self.fast_stake += fast;
+        self.fast_first_stake += first;
+        self.finalized_stake += total;
+        let bucket = self.bucket(bucket_ns);
+        bucket.fast_stake += fast;
+        bucket.finalized_stake += total;
+        // Transactions of this slot's blocks that no client saw finalized
+        // stay pending; forget the grouping.
+        self.block_txs.retain(|b, _| b.slot != slot);
+        self.block_txs = self.block_txs.split_off(&BlockId {
+            slot: Slot(slot.0.saturating_sub(SAFETY_SLOTS_RETAINED)),
+            hash: BlockHash(0),
+        });
+    }
+
+    /// Closes every open record (end of run). Call once, before
+    /// [`Collector::snapshot`].
+    pub fn finish(&mut self) {
+        let open = std::mem::take(&mut self.slots);
+        for (slot, rec) in open {
+            self.close(slot, rec, true);
+        }
+    }
+
+    /// The figures collected so far. Open slot records count as unfinished
+    /// (and their fast-path figures are not included).
+    pub fn snapshot(&self, simulated_ns: u64) -> Snapshot {
+        let ratio = |num: u128, den: u128| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        let buckets_complete = (simulated_ns / NS_PER_S) as usize;
+        let time_series = self
+            .buckets
+            .iter()
+            .take(buckets_complete.max(1).min(self.buckets.len()))
+            .enumerate()
+            .map(|(i, b)| TimeBucket {
+                t_s: i as f64,
+                finalizations: b.finalizations,
+                finalization_latency_ms_p50: b.finalization.quantile_ms(0.5),
+                finalization_latency_ms_p99: b.finalization.quantile_ms(0.99),
+                notarization_latency_ms_p50: b.notarization.quantile_ms(0.5),
+                notarization_latency_ms_p99: b.notarization.quantile_ms(0.99),
+                throughput_tps: b.tx_finalized as f64,
+                fast_path_ratio: (b.finalized_stake > 0)
+                    .then(|| ratio(b.fast_stake, b.finalized_stake)),
+            })
+            .collect();
+        let mut counts = self.counts;
+        counts.unfinished += self.slots.len() as u64;
+        let tx_counts = TransactionCounts {
+            pending: self.tx_counts.submitted - self.tx_counts.finalized,
+            ..self.tx_counts
+        };
+        Snapshot {
+            finalization_latency_ms: self.finalization.percentiles(),
+            notarization_latency_ms: self.notarization.percentiles(),
+            tx_latency_ms: self.tx_latency.percentiles(),
+            throughput_tps: if simulated_ns == 0 {
+                0.0
+            } else {
+                self.tx_counts.finalized as f64 / (simulated_ns as f64 / NS_PER_S as f64)
+            },
+            fast_path_ratio: ratio(self.fast_stake, self.finalized_stake),
+            fast_path_first_ratio: ratio(self.fast_first_stake, self.finalized_stake),
+            slots: counts,
+            transactions: tx_counts,
+            safety_violations: self.violation_count,
+            safety_evidence: self.violations.clone(),
+            time_series,
+        }
+    }
+
+    /// Highest slot any validator finalized.
+    pub fn highest_finalized(&self) -> Slot {
+        self.highest_finalized
+    }
+
+    /// Slot records open now (for memory checks).
+    pub fn open_slot_records(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Percentiles of one validator.
+    pub fn validator_percentiles(&self, v: usize) -> (Percentiles, Percentiles) {
+        (
+            self.validators[v].finalization.percentiles(),
+            self.validators[v].notarization.percentiles(),
+        )
+    }
+}
+
+/// Whole-run figures at one moment.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// See `Summary::finalization_latency_ms`.
+    pub finalization_latency_ms: Percentiles,
+    /// See `Summary::notarization_latency_ms`.
+    pub notarization_latency_ms: Percentiles,
+    /// See `Summary::tx_latency_ms`.
+    pub tx_latency_ms: Percentiles,
+    /// See `Summary::throughput_tps`.
+    pub throughput_tps: f64,
+    /// See `Summary::fast_path_ratio`.
+    pub fast_path_ratio: f64,
+    /// See `Summary::fast_path_first_ratio`.
+    pub fast_path_first_ratio: f64,
+    /// Slot counts.
+    pub slots: SlotCounts,
+    /// Transaction counts.
+    pub transactions: TransactionCounts,
+    /// Safety violations counted.
+    pub safety_violations: u64,
+    /// Evidence kept.
+    pub safety_evidence: Vec<SafetyViolation>,
+    /// Per-second series.
+    pub time_series: Vec<TimeBucket>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finalized(c: &mut Collector, t: u64, v: u32, slot: u64, hash: u64) {
+        c.on_event(
+            t,
+            ValidatorIndex(v),
+            Event::Finalized {
+                block: BlockId {
+                    slot: Slot(slot),
+                    hash: BlockHash(hash),
+                },
+                by: FinalizedBy::Finalization,
+            },
+        );
+    }
+
+    #[test]
+    fn conflicting_finalizations_are_violations_with_evidence() {
+        let mut c = Collector::new(vec![1, 1, 1]);
+        finalized(&mut c, 10, 0, 5, 0xA);
+        finalized(&mut c, 11, 1, 5, 0xA);
+        assert_eq!(c.snapshot(1).safety_violations, 0);
+        finalized(&mut c, 12, 2, 5, 0xB);
+        let s = c.snapshot(1);
+        assert_eq!(s.safety_violations, 1);
+        let e = &s.safety_evidence[0];
+        assert_eq!(e.slot, 5);
+        assert_eq!(e.blocks.len(), 2);
+        assert_eq!(e.blocks[0].validators, vec![0, 1]);
+        assert_eq!(e.blocks[1].validators, vec![2]);
+    }
+
+    #[test]
+    fn fast_path_ratio_is_stake_weighted() {
+        // Validator 0 has 3/4 of the stake and sees the fast certificate;
+        // validator 1 does not.
+        let mut c = Collector::new(vec![3, 1]);
+        let block = BlockId {
+            slot: Slot(1),
+            hash: BlockHash(7),
+        };
+        c.on_event(
+            0,
+            ValidatorIndex(0),
+            Event::BlockProduced {
+                block,
+                parent: BlockId::GENESIS,
+                transactions: vec![],
+            },
+        );
+        c.on_event(
+            5,
+            ValidatorIndex(0),
+            Event::CertificateStored {
+                kind: CertificateKind::FastFinalization,
+                slot: Slot(1),
+                block: Some(BlockHash(7)),
+            },
+        );
+        for v in 0..2 {
+            finalized(&mut c, 10, v, 1, 7);
+        }
+        c.finish();
+        let s = c.snapshot(NS_PER_S);
+        assert!(
+            (s.fast_path_ratio - 0.75).abs() < 1e-9,
+            "{}",
+            s.fast_path_ratio
+        );
+        assert_eq!(s.fast_path_first_ratio, 0.0);
+        assert_eq!(s.slots.finalized, 1);
+        assert_eq!(s.finalization_latency_ms.count, 2);
+    }
+}

@@ -1,0 +1,348 @@
+//! One run, from scenario to report: builds the topology and the
+//! simulation, drives it with a progress bar, stops early on request
+//! (Ctrl-C) and writes `report.json` periodically and at the end, so that an
+//! interrupted run still leaves what it measured.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use whiteout_results::{
+    Report, Resources, ScenarioInfo, Summary, ValidatorFigures, SCHEMA_VERSION,
+};
+use whiteout_topologies::Topology;
+
+use crate::scenario::LoadedScenario;
+use crate::sim::{Simulation, NS_PER_S};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Seed override (else the scenario's).
+    pub seed: Option<u64>,
+    /// Duration override (else the scenario's).
+    pub duration: Option<Duration>,
+    /// Where to write the report; `None`: write nothing.
+    pub out_dir: Option<PathBuf>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    /// Write `report.json` (marked incomplete) every this much simulated
+    /// time.
+    pub flush_every: Duration,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report.
+    pub report: Report,
+    /// Where it was written, if it was.
+    pub report_path: Option<PathBuf>,
+    /// Whether the run was stopped before its duration.
+    pub interrupted: bool,
+}
+
+/// Peak resident memory of this process seen so far, in bytes (sysinfo,
+/// sampled).
+#[derive(Debug)]
+struct MemoryProbe {
+    system: sysinfo::System,
+    pid: sysinfo::Pid,
+    peak_bytes: u64,
+}
+
+impl MemoryProbe {
+    fn new() -> Self {
+        let pid = sysinfo::get_current_pid().unwrap_or(sysinfo::Pid::from(0));
+        let mut probe = Self {
+            system: sysinfo::System::new(),
+            pid,
+            peak_bytes: 0,
+        };
+        probe.sample();
+        probe
+    }
+
+    fn sample(&mut self) -> u64 {
+        self.system.refresh_processes_specifics(
+            sysinfo::ProcessesToUpdate::Some(&[self.pid]),
+            true,
+            sysinfo::ProcessRefreshKind::nothing().with_memory(),
+        );
+        if let Some(p) = self.system.process(self.pid) {
+            self.peak_bytes = self.peak_bytes.max(p.memory());
+        }
+        self.peak_bytes
+    }
+}
+
+/// The command that reproduces a run exactly.
+pub fn reproduce_command(loaded: &LoadedScenario, seed: u64, duration: Duration) -> String {
+    let mut cmd = String::from("whiteout run");
+    if let Some(p) = &loaded.path {
+        cmd.push(' ');
+        cmd.push_str(&p.display().to_string());
+    }
+    cmd.push_str(&format!(
+        " --seed {seed} --duration {}",
+        humantime::format_duration(duration)
+    ));
+    cmd
+}
+
+/// Runs `loaded` to the end or until `stop` is set.
+///
+/// # Errors
+/// A topology that cannot be built (naming the file and field), or a report
+/// that cannot be written.
+pub fn run(
+    loaded: &LoadedScenario,
+    options: &RunOptions,
+    stop: &AtomicBool,
+) -> anyhow::Result<RunOutcome> {
+    let scenario = &loaded.scenario;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let duration = options.duration.unwrap_or(scenario.duration);
+    let topology = whiteout_topologies::build(&scenario.topology, &loaded.base_dir())
+        .with_context(|| format!("{}: topology", loaded.source_name()))?;
+    let wall_start = Instant::now();
+    let mut memory = MemoryProbe::new();
+    let mut sim = Simulation::new(scenario, &topology, seed, duration);
+    let info = ScenarioInfo {
+        name: scenario.name.clone(),
+        seed,
+        validators: topology.validators.len() as u32,
+        stake_lamports_total: topology.total_stake_lamports(),
+        duration_s: duration.as_secs_f64(),
+        simulated_s: 0.0,
+        backend: scenario.backend.clone(),
+        topology: topology.name.clone(),
+        load_tx_per_s: scenario.load.tx_per_s,
+        reproduce: reproduce_command(loaded, seed, duration),
+    };
+    if let Some(dir) = &options.out_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    let bar = progress_bar(options.progress, sim.end_ns());
+    let flush_ns = (options.flush_every.as_nanos() as u64).max(NS_PER_S);
+    let mut next_flush_ns = flush_ns;
+    let mut interrupted = false;
+    while !sim.done() {
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        let target = sim.now_ns() + NS_PER_S;
+        sim.run_until(target, u64::MAX);
+        let wall = wall_start.elapsed().as_secs_f64();
+        let sim_s = sim.now_ns() as f64 / NS_PER_S as f64;
+        bar.set_position(sim.now_ns() / 1_000_000);
+        bar.set_message(format!(
+            "sim {sim_s:.0}s  wall {wall:.1}s  {:.0}x  finalized slot {}",
+            if wall > 0.0 { sim_s / wall } else { 0.0 },
+            sim.metrics.highest_finalized()
+        ));
+        if sim.now_ns() >= next_flush_ns && !sim.done() {
+            next_flush_ns += flush_ns;
+            memory.sample();
+            if let Some(dir) = &options.out_dir {
+                let report =
+                    build_report(&sim, &topology, &info, false, wall_start, memory.peak_bytes);
+                write_report(dir, &report)?;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    tracing_stats(&sim);
+    sim.metrics.finish();
+    memory.sample();
+    let report = build_report(
+        &sim,
+        &topology,
+        &info,
+        !interrupted,
+        wall_start,
+        memory.peak_bytes,
+    );
+    let report_path = match &options.out_dir {
+        Some(dir) => Some(write_report(dir, &report)?),
+        None => None,
+    };
+    Ok(RunOutcome {
+        report,
+        report_path,
+        interrupted,
+    })
+}
+
+fn progress_bar(enabled: bool, end_ns: u64) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(end_ns / 1_000_000), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30.cyan/blue} {percent:>3}% {msg}")
+            .expect("static template"),
+    );
+    bar
+}
+
+/// Writes `dir/report.json` atomically (temporary file, then rename).
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
+    let path = dir.join("report.json");
+    let tmp = dir.join("report.json.tmp");
+    std::fs::write(&tmp, report.to_json())
+        .with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(path)
+}
+
+fn build_report(
+    sim: &Simulation,
+    topology: &Topology,
+    info: &ScenarioInfo,
+    complete: bool,
+    wall_start: Instant,
+    peak_rss_bytes: u64,
+) -> Report {
+    let simulated_ns = sim.now_ns();
+    let snap = sim.metrics.snapshot(simulated_ns);
+    let total_stake = topology.total_stake_lamports() as f64;
+    let validators = topology
+        .validators
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let stats = &sim.metrics.validators[i];
+            let (finalization, notarization) = sim.metrics.validator_percentiles(i);
+            ValidatorFigures {
+                index: i as u32,
+                identity: v.identity.clone(),
+                stake_lamports: v.stake_lamports,
+                stake_share: v.stake_lamports as f64 / total_stake,
+                location: v.location.map(|l| [l.latitude_deg, l.longitude_deg]),
+                region: v.region(),
+                finalization_latency_ms: finalization,
+                notarization_latency_ms: notarization,
+                fast_path_ratio: if stats.slots_finalized == 0 {
+                    0.0
+                } else {
+                    stats.slots_fast as f64 / stats.slots_finalized as f64
+                },
+                slots_finalized: stats.slots_finalized,
+                slots_proposed: stats.slots_proposed,
+                messages_sent: stats.messages_sent,
+                messages_received: stats.messages_received,
+                bytes_sent: stats.bytes_sent,
+                bytes_received: stats.bytes_received,
+            }
+        })
+        .collect::<Vec<_>>();
+    let wall_s = wall_start.elapsed().as_secs_f64();
+    let simulated_s = simulated_ns as f64 / NS_PER_S as f64;
+    Report {
+        schema_version: SCHEMA_VERSION,
+        complete,
+        scenario: ScenarioInfo {
+            simulated_s,
+            ..info.clone()
+        },
+        summary: Summary {
+            finalization_latency_ms: snap.finalization_latency_ms,
+            notarization_latency_ms: snap.notarization_latency_ms,
+            tx_latency_ms: snap.tx_latency_ms,
+            throughput_tps: snap.throughput_tps,
+            fast_path_ratio: snap.fast_path_ratio,
+            fast_path_first_ratio: snap.fast_path_first_ratio,
+            slots: snap.slots,
+            transactions: snap.transactions,
+            safety_violations: snap.safety_violations,
+            messages_sent: validators.iter().map(|v| v.messages_sent).sum(),
+            bytes_sent: validators.iter().map(|v| v.bytes_sent).sum(),
+        },
+        time_series: snap.time_series,
+        validators,
+        safety_evidence: snap.safety_evidence,
+        faults: Vec::new(),
+        resources: Resources {
+            wall_s,
+            sim_s_per_wall_s: if wall_s > 0.0 {
+                simulated_s / wall_s
+            } else {
+                0.0
+            },
+            peak_rss_bytes,
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        },
+    }
+}
+
+/// The summary table printed after a run.
+pub fn summary_table(report: &Report) -> String {
+    let s = &report.summary;
+    let p = |name: &str, q: &whiteout_results::Percentiles| {
+        format!(
+            "  {name:<26} p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  max {:>8.1}  (n={})\n",
+            q.p50, q.p90, q.p99, q.max, q.count
+        )
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "whiteout: {} | {} validators | {} | seed {} | {:.0}s simulated{}\n",
+        report.scenario.name,
+        report.scenario.validators,
+        report.scenario.topology,
+        report.scenario.seed,
+        report.scenario.simulated_s,
+        if report.complete { "" } else { " (INCOMPLETE)" }
+    ));
+    out.push_str(&p("finalization latency ms", &s.finalization_latency_ms));
+    out.push_str(&p("notarization latency ms", &s.notarization_latency_ms));
+    out.push_str(&p("transaction latency ms", &s.tx_latency_ms));
+    out.push_str(&format!(
+        "  {:<26} {:.1} tx/s ({} submitted, {} finalized, {} pending)\n",
+        "throughput",
+        s.throughput_tps,
+        s.transactions.submitted,
+        s.transactions.finalized,
+        s.transactions.pending
+    ));
+    out.push_str(&format!(
+        "  {:<26} {:.4} (fast certificate first: {:.4})\n",
+        "fast-path ratio", s.fast_path_ratio, s.fast_path_first_ratio
+    ));
+    out.push_str(&format!(
+        "  {:<26} proposed {}  finalized {}  skipped {}  unfinished {}\n",
+        "slots", s.slots.proposed, s.slots.finalized, s.slots.skipped, s.slots.unfinished
+    ));
+    out.push_str(&format!(
+        "  {:<26} {}\n",
+        "safety violations", s.safety_violations
+    ));
+    let r = &report.resources;
+    out.push_str(&format!(
+        "  {:<26} {:.1}s wall, {:.0}x real time, peak RSS {:.0} MiB\n",
+        "resources",
+        r.wall_s,
+        r.sim_s_per_wall_s,
+        r.peak_rss_bytes as f64 / (1024.0 * 1024.0)
+    ));
+    out
+}
+
+fn tracing_stats(sim: &Simulation) {
+    if std::env::var_os("WHITEOUT_SIM_STATS").is_some() {
+        eprintln!(
+            "sim stats: {} events processed (vote, certificate, shred, transaction, repair, timer, client, inbox: {:?}), queue length max {}",
+            sim.events_processed(),
+            sim.events_by_kind,
+            sim.queue_len_max()
+        );
+    }
+}

@@ -1,0 +1,464 @@
+//! Scenario files: what to run, as TOML. Every field is documented in the
+//! README ("Scenario file").
+//!
+//! Parsing goes through `serde_path_to_error`, so an error names the file,
+//! the field path (`load.tx_per_s`) and what was expected.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use whiteout_node::NodeConfig;
+use whiteout_topologies::TopologyConfig;
+
+/// The embedded default scenario (`scenarios/default.toml`).
+pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
+
+/// A scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in reports.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Seed of the run's single random number generator (overridden by
+    /// `--seed`).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time to run, e.g. `"10m"` (overridden by `--duration`).
+    #[serde(deserialize_with = "de_duration", default = "default_duration")]
+    pub duration: Duration,
+    /// Backend: only `"sim"` for now.
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    /// Validators and latency model.
+    #[serde(default)]
+    pub topology: TopologyConfig,
+    /// Link model.
+    #[serde(default)]
+    pub network: NetworkConfig,
+    /// Protocol parameters.
+    #[serde(default)]
+    pub protocol: ProtocolConfig,
+    /// Transaction load.
+    #[serde(default)]
+    pub load: LoadConfig,
+}
+
+/// `[network]`: applied to every directed link and every validator.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Uplink bandwidth of each validator, in bits per second: a message
+    /// leaves only after the ones queued before it (default 1 Gbit/s).
+    #[serde(default = "default_bandwidth")]
+    pub uplink_bandwidth_bps: u64,
+    /// Jitter: each delivery gets an extra delay uniform in
+    /// `[0, jitter_ms]` (default 1 ms).
+    #[serde(default = "default_jitter")]
+    pub jitter_ms: f64,
+    /// Probability that a message is lost on its link (default 0).
+    #[serde(default)]
+    pub loss_rate: f64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            uplink_bandwidth_bps: default_bandwidth(),
+            jitter_ms: default_jitter(),
+            loss_rate: 0.0,
+        }
+    }
+}
+
+/// `[protocol]`: Alpenglow parameters (see `whiteout_node::NodeConfig`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolConfig {
+    /// Δblock (default `"400ms"`).
+    #[serde(deserialize_with = "de_duration", default = "d_block")]
+    pub delta_block: Duration,
+    /// Δtimeout (default `"750ms"`).
+    #[serde(deserialize_with = "de_duration", default = "d_timeout")]
+    pub delta_timeout: Duration,
+    /// Slots per leader window (default 4).
+    #[serde(default = "d_window")]
+    pub slots_per_window: u64,
+    /// Slices per block (default 4).
+    #[serde(default = "d_slices")]
+    pub slices_per_block: u32,
+    /// γ, data shreds per slice (default 32).
+    #[serde(default = "d_gamma")]
+    pub data_shreds_per_slice: u32,
+    /// Γ, shreds per slice (default 64).
+    #[serde(default = "d_big_gamma")]
+    pub shreds_per_slice: u32,
+    /// Most transactions per block (default 2,000).
+    #[serde(default = "d_capacity")]
+    pub block_capacity_tx: u32,
+    /// Standstill re-broadcast after this long without finalization
+    /// (default `"10s"`).
+    #[serde(deserialize_with = "de_duration", default = "d_standstill")]
+    pub standstill: Duration,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        Self {
+            delta_block: d_block(),
+            delta_timeout: d_timeout(),
+            slots_per_window: d_window(),
+            slices_per_block: d_slices(),
+            data_shreds_per_slice: d_gamma(),
+            shreds_per_slice: d_big_gamma(),
+            block_capacity_tx: d_capacity(),
+            standstill: d_standstill(),
+        }
+    }
+}
+
+impl ProtocolConfig {
+    /// The node configuration these parameters give.
+    pub fn node_config(&self) -> NodeConfig {
+        NodeConfig {
+            delta_block: self.delta_block,
+            delta_timeout: self.delta_timeout,
+            slots_per_window: self.slots_per_window,
+            slices_per_block: self.slices_per_block,
+            data_shreds_per_slice: self.data_shreds_per_slice,
+            shreds_per_slice: self.shreds_per_slice,
+            block_capacity_tx: self.block_capacity_tx,
+            standstill: self.standstill,
+            ..NodeConfig::default()
+        }
+    }
+}
+
+/// `[load]`: open-loop transaction clients.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadConfig {
+    /// Offered load, transactions per second, Poisson arrivals (default
+    /// 2,000; 0 for no load).
+    #[serde(default = "d_tps")]
+    pub tx_per_s: f64,
+    /// Wire size of a transaction, in bytes (default 250).
+    #[serde(default = "d_tx_size")]
+    pub tx_size_bytes: u32,
+    /// Each transaction goes to the leaders of this many upcoming leader
+    /// windows (default 2).
+    #[serde(default = "d_leaders")]
+    pub leaders_per_tx: u32,
+}
+
+impl Default for LoadConfig {
+    fn default() -> Self {
+        Self {
+            tx_per_s: d_tps(),
+            tx_size_bytes: d_tx_size(),
+            leaders_per_tx: d_leaders(),
+        }
+    }
+}
+
+fn default_name() -> String {
+    "unnamed".into()
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_duration() -> Duration {
+    Duration::from_secs(600)
+}
+fn default_backend() -> String {
+    "sim".into()
+}
+fn default_bandwidth() -> u64 {
+    1_000_000_000
+}
+fn default_jitter() -> f64 {
+    1.0
+}
+fn d_block() -> Duration {
+    Duration::from_millis(400)
+}
+fn d_timeout() -> Duration {
+    Duration::from_millis(750)
+}
+fn d_window() -> u64 {
+    4
+}
+fn d_slices() -> u32 {
+    4
+}
+fn d_gamma() -> u32 {
+    32
+}
+fn d_big_gamma() -> u32 {
+    64
+}
+fn d_capacity() -> u32 {
+    2_000
+}
+fn d_standstill() -> Duration {
+    Duration::from_secs(10)
+}
+fn d_tps() -> f64 {
+    2_000.0
+}
+fn d_tx_size() -> u32 {
+    250
+}
+fn d_leaders() -> u32 {
+    2
+}
+
+/// Deserializes a duration written as a string such as `"400ms"`, `"10m"`
+/// or `"1h 30m"` (humantime syntax).
+pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "expected a duration such as \"400ms\", \"10m\" or \"1h\", got {text:?} ({e})"
+        ))
+    })
+}
+
+/// A scenario that failed to load: names the file, the field and what is
+/// expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or a field has the wrong type.
+    #[error("{file}: field `{field}`: {message}")]
+    Field {
+        /// The file.
+        file: String,
+        /// Dotted path of the field.
+        field: String,
+        /// What was wrong and what is expected.
+        message: String,
+    },
+}
+
+/// A scenario with where it came from.
+#[derive(Clone, Debug)]
+pub struct LoadedScenario {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The file it was read from (`None`: the embedded default).
+    pub path: Option<PathBuf>,
+}
+
+impl LoadedScenario {
+    /// Directory relative paths in the scenario resolve against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// Name of the source for error messages.
+    pub fn source_name(&self) -> String {
+        self.path.as_ref().map_or_else(
+            || "<embedded default scenario>".into(),
+            |p| p.display().to_string(),
+        )
+    }
+}
+
+/// Reads and checks a scenario file; `None` loads the embedded default.
+///
+/// # Errors
+/// [`ScenarioError`] naming the file, the field and what is expected.
+pub fn load(path: Option<&Path>) -> Result<LoadedScenario, ScenarioError> {
+    let (text, file) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).map_err(|source| ScenarioError::Read {
+                file: p.display().to_string(),
+                source,
+            })?,
+            p.display().to_string(),
+        ),
+        None => (
+            DEFAULT_SCENARIO_TOML.to_string(),
+            "<embedded default scenario>".to_string(),
+        ),
+    };
+    let scenario = parse(&text, &file)?;
+    Ok(LoadedScenario {
+        scenario,
+        path: path.map(Path::to_path_buf),
+    })
+}
+
+/// Parses and checks scenario text; `file` names it in errors.
+///
+/// # Errors
+/// [`ScenarioError::Field`] naming the field and what is expected.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let de = toml::Deserializer::new(text);
+    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.message().to_string();
+        let location = inner
+            .span()
+            .map(|span| {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!(" (line {line})")
+            })
+            .unwrap_or_default();
+        ScenarioError::Field {
+            file: file.to_string(),
+            field: if field == "." {
+                "(top level)".into()
+            } else {
+                field
+            },
+            message: format!("{message}{location}"),
+        }
+    })?;
+    scenario.validate(file)?;
+    Ok(scenario)
+}
+
+impl Scenario {
+    /// Checks fields and fields against each other (`Config::assert`).
+    ///
+    /// # Errors
+    /// [`ScenarioError::Field`] for the first bad field.
+    pub fn validate(&self, file: &str) -> Result<(), ScenarioError> {
+        let bad = |field: &str, message: String| {
+            Err(ScenarioError::Field {
+                file: file.to_string(),
+                field: field.to_string(),
+                message,
+            })
+        };
+        if self.backend != "sim" {
+            return bad(
+                "backend",
+                format!(
+                    "expected \"sim\" (the only backend built so far), got {:?}",
+                    self.backend
+                ),
+            );
+        }
+        if self.duration.is_zero() {
+            return bad("duration", "expected a duration > 0".into());
+        }
+        if self.network.uplink_bandwidth_bps == 0 {
+            return bad(
+                "network.uplink_bandwidth_bps",
+                "expected bits per second > 0".into(),
+            );
+        }
+        if !(self.network.jitter_ms.is_finite() && self.network.jitter_ms >= 0.0) {
+            return bad(
+                "network.jitter_ms",
+                format!("expected a number >= 0, got {}", self.network.jitter_ms),
+            );
+        }
+        if !(0.0..1.0).contains(&self.network.loss_rate) {
+            return bad(
+                "network.loss_rate",
+                format!(
+                    "expected a probability in [0, 1), got {}",
+                    self.network.loss_rate
+                ),
+            );
+        }
+        if !(self.load.tx_per_s.is_finite() && self.load.tx_per_s >= 0.0) {
+            return bad(
+                "load.tx_per_s",
+                format!("expected a rate >= 0, got {}", self.load.tx_per_s),
+            );
+        }
+        if self.load.tx_size_bytes == 0 || self.load.tx_size_bytes > 1_232 {
+            return bad(
+                "load.tx_size_bytes",
+                format!(
+                    "expected 1..=1232 (a Solana transaction fits one packet), got {}",
+                    self.load.tx_size_bytes
+                ),
+            );
+        }
+        if self.load.leaders_per_tx == 0 || self.load.leaders_per_tx > 16 {
+            return bad(
+                "load.leaders_per_tx",
+                format!("expected 1..=16, got {}", self.load.leaders_per_tx),
+            );
+        }
+        if let Err(e) = self.protocol.node_config().assert() {
+            let field = e.to_string();
+            let (field, message) = field.split_once(": ").unwrap_or((&field, ""));
+            return bad(field, message.to_string());
+        }
+        if let Err(e) = self.topology.validate() {
+            return bad("topology", e.to_string());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let s = load(None).unwrap().scenario;
+        assert_eq!(s.name, "default");
+        assert_eq!(s.duration, Duration::from_secs(600));
+        assert_eq!(s.topology.top, Some(100));
+        assert_eq!(s.load.tx_per_s, 2000.0);
+    }
+
+    #[test]
+    fn wrong_type_names_field_and_line() {
+        let e = parse("[load]\ntx_per_s = \"fast\"\n", "x.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(m.starts_with("x.toml: field `load.tx_per_s`"), "{m}");
+        assert!(m.contains("line 2"), "{m}");
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let e = parse("[network]\nbandwidth = 5\n", "x.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("network.bandwidth"), "{m}");
+        assert!(m.contains("uplink_bandwidth_bps"), "{m}");
+    }
+
+    #[test]
+    fn bad_duration_says_what_is_expected() {
+        let e = parse("duration = \"ten minutes\"\n", "x.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("field `duration`") && m.contains("expected a duration"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn cross_field_checks_name_the_field() {
+        let e = parse("[protocol]\ndata_shreds_per_slice = 80\n", "x.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("protocol.data_shreds_per_slice"),
+            "{e}"
+        );
+        let e = parse("[network]\nloss_rate = 1.5\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("network.loss_rate"), "{e}");
+    }
+}

@@ -1,0 +1,490 @@
+//! The Pool (white paper section 2.5): stores votes and certificates per
+//! slot, by its storage rules, and builds certificates when a threshold is
+//! reached.
+//!
+//! Storage rules per validator per slot (Definition 12): the first notar or
+//! skip vote; up to 3 notar-fallback votes; the first skip-fallback vote; the
+//! first final vote. Anything else is dropped. One certificate of each kind
+//! is stored per slot (per block for kinds that name a block).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::message::{Certificate, CertificateKind, SignerSet, Vote, VoteKind};
+use crate::types::{BlockHash, Slot, Stake, ValidatorIndex, ValidatorSet};
+
+/// Most notar-fallback votes stored per validator per slot (Definition 12).
+pub const NOTAR_FALLBACK_VOTES_MAX: usize = 3;
+
+/// Stake behind a set of votes, with who cast them.
+#[derive(Clone, Debug, Default)]
+struct Tally {
+    stake: u64,
+    signers: SignerSet,
+}
+
+impl Tally {
+    fn add(&mut self, v: ValidatorIndex, stake: Stake) -> bool {
+        if self.signers.insert(v) {
+            self.stake += stake.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Votes and certificates of one slot.
+#[derive(Debug, Default)]
+struct SlotPool {
+    /// First notar-or-skip vote per validator: `Some(Some(hash))` notar,
+    /// `Some(None)` skip.
+    first_vote: BTreeMap<ValidatorIndex, Option<BlockHash>>,
+    /// Notar-fallback votes stored per validator (at most 3).
+    notar_fallback_votes: BTreeMap<ValidatorIndex, Vec<BlockHash>>,
+    /// NotarVote tally per block.
+    notar: Vec<(BlockHash, Tally)>,
+    /// NotarVote-or-NotarFallbackVote tally per block.
+    notar_or_fallback: Vec<(BlockHash, Tally)>,
+    /// SkipVote stake alone (for SafeToNotar / SafeToSkip).
+    skip_stake: u64,
+    /// SkipVote-or-SkipFallbackVote tally.
+    skip_or_fallback: Tally,
+    /// FinalVote tally.
+    final_votes: Tally,
+    /// Certificates stored, in the order they were stored.
+    certificates: Vec<Arc<Certificate>>,
+}
+
+impl SlotPool {
+    fn tally_mut(tallies: &mut Vec<(BlockHash, Tally)>, block: BlockHash) -> &mut Tally {
+        let pos = match tallies.iter().position(|(b, _)| *b == block) {
+            Some(pos) => pos,
+            None => {
+                tallies.push((block, Tally::default()));
+                tallies.len() - 1
+            }
+        };
+        &mut tallies[pos].1
+    }
+
+    fn has(&self, kind: CertificateKind, block: Option<BlockHash>) -> bool {
+        self.certificates
+            .iter()
+            .any(|c| c.kind == kind && (block.is_none() || c.block == block))
+    }
+}
+
+/// The Pool of one validator.
+#[derive(Debug)]
+pub struct Pool {
+    validators: Arc<ValidatorSet>,
+    slots: BTreeMap<Slot, SlotPool>,
+}
+
+impl Pool {
+    /// An empty pool for `validators`.
+    pub fn new(validators: Arc<ValidatorSet>) -> Self {
+        Self {
+            validators,
+            slots: BTreeMap::new(),
+        }
+    }
+
+    /// Stores `vote` if the storage rules allow it, and returns the
+    /// certificates that it completed (already stored), in the order
+    /// fast-finalization, notarization, notar-fallback, skip, finalization.
+    ///
+    /// # Panics
+    /// When the voter is not in the validator set (a bug of the caller,
+    /// which must drop such messages first).
+    pub fn add_vote(&mut self, vote: Vote) -> Vec<Arc<Certificate>> {
+        assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
+        let stake = self.validators.stake(vote.voter);
+        let sp = self.slots.entry(vote.slot).or_default();
+        let mut touched: [Option<(CertificateKind, Option<BlockHash>)>; 3] = [None; 3];
+        match vote.kind {
+            VoteKind::Notar(block) => {
+                if sp.first_vote.contains_key(&vote.voter) {
+                    return Vec::new();
+                }
+                sp.first_vote.insert(vote.voter, Some(block));
+                SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
+                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
+                touched = [
+                    Some((CertificateKind::FastFinalization, Some(block))),
+                    Some((CertificateKind::Notarization, Some(block))),
+                    Some((CertificateKind::NotarFallback, Some(block))),
+                ];
+            }
+            VoteKind::Skip => {
+                if sp.first_vote.contains_key(&vote.voter) {
+                    return Vec::new();
+                }
+                sp.first_vote.insert(vote.voter, None);
+                sp.skip_stake += stake.0;
+                sp.skip_or_fallback.add(vote.voter, stake);
+                touched[0] = Some((CertificateKind::Skip, None));
+            }
+            VoteKind::NotarFallback(block) => {
+                let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
+                if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
+                    return Vec::new();
+                }
+                stored.push(block);
+                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
+                touched[0] = Some((CertificateKind::NotarFallback, Some(block)));
+            }
+            VoteKind::SkipFallback => {
+                if !sp.skip_or_fallback.add(vote.voter, stake) {
+                    return Vec::new();
+                }
+                touched[0] = Some((CertificateKind::Skip, None));
+            }
+            VoteKind::Final => {
+                if !sp.final_votes.add(vote.voter, stake) {
+                    return Vec::new();
+                }
+                touched[0] = Some((CertificateKind::Finalization, None));
+            }
+        }
+        let mut new = Vec::new();
+        for (kind, block) in touched.into_iter().flatten() {
+            if sp.has(kind, block) {
+                continue;
+            }
+            // A notarization certificate makes a notar-fallback one for the
+            // same block redundant: do not build (and broadcast) both.
+            if kind == CertificateKind::NotarFallback
+                && sp.has(CertificateKind::Notarization, block)
+            {
+                continue;
+            }
+            let tally = match (kind, block) {
+                (CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
+                    sp.notar.iter().find(|(h, _)| *h == b).map(|(_, t)| t)
+                }
+                (CertificateKind::NotarFallback, Some(b)) => sp
+                    .notar_or_fallback
+                    .iter()
+                    .find(|(h, _)| *h == b)
+                    .map(|(_, t)| t),
+                (CertificateKind::Skip, _) => Some(&sp.skip_or_fallback),
+                (CertificateKind::Finalization, _) => Some(&sp.final_votes),
+                _ => None,
+            };
+            let Some(tally) = tally else { continue };
+            if self
+                .validators
+                .reaches(Stake(tally.stake), kind.threshold_percent())
+            {
+                let cert = Arc::new(Certificate {
+                    kind,
+                    slot: vote.slot,
+                    block,
+                    signers: tally.signers.clone(),
+                });
+                sp.certificates.push(cert.clone());
+                new.push(cert);
+            }
+        }
+        new
+    }
+
+    /// Checks a certificate received from another validator: its signers
+    /// must be validators whose stake reaches the kind's threshold, and it
+    /// must name a block exactly when its kind does. Returns the stake behind
+    /// it when valid.
+    pub fn verify(&self, cert: &Certificate) -> Option<Stake> {
+        if cert.kind.names_block() != cert.block.is_some() {
+            return None;
+        }
+        let mut stake = 0u64;
+        for v in cert.signers.iter() {
+            if v.idx() >= self.validators.len() {
+                return None;
+            }
+            stake += self.validators.stake(v).0;
+        }
+        self.validators
+            .reaches(Stake(stake), cert.kind.threshold_percent())
+            .then_some(Stake(stake))
+    }
+
+    /// Stores a verified certificate received from another validator.
+    /// Returns `false` when one of the same kind (and block) is already
+    /// stored.
+    pub fn add_certificate(&mut self, cert: Arc<Certificate>) -> bool {
+        let sp = self.slots.entry(cert.slot).or_default();
+        if sp.has(cert.kind, cert.block) {
+            return false;
+        }
+        sp.certificates.push(cert);
+        true
+    }
+
+    /// Whether a certificate of `kind` (for `block`, when given) is stored
+    /// for `slot`.
+    pub fn has_certificate(
+        &self,
+        slot: Slot,
+        kind: CertificateKind,
+        block: Option<BlockHash>,
+    ) -> bool {
+        self.slots.get(&slot).is_some_and(|sp| sp.has(kind, block))
+    }
+
+    /// The block of the notarization certificate stored for `slot`, if any.
+    pub fn notarized_block(&self, slot: Slot) -> Option<BlockHash> {
+        self.slots.get(&slot).and_then(|sp| {
+            sp.certificates
+                .iter()
+                .find(|c| c.kind == CertificateKind::Notarization)
+                .and_then(|c| c.block)
+        })
+    }
+
+    /// Whether a notarization or notar-fallback certificate for `block` is
+    /// stored.
+    pub fn has_notar_or_fallback(&self, slot: Slot, block: BlockHash) -> bool {
+        self.slots.get(&slot).is_some_and(|sp| {
+            sp.certificates.iter().any(|c| {
+                c.block == Some(block)
+                    && matches!(
+                        c.kind,
+                        CertificateKind::Notarization
+                            | CertificateKind::NotarFallback
+                            | CertificateKind::FastFinalization
+                    )
+            })
+        })
+    }
+
+    /// Blocks of `slot` with a notarization or notar-fallback certificate
+    /// (a fast-finalization certificate implies one), in storage order.
+    pub fn notar_or_fallback_blocks(&self, slot: Slot) -> Vec<BlockHash> {
+        let mut blocks = Vec::new();
+        if let Some(sp) = self.slots.get(&slot) {
+            for c in &sp.certificates {
+                if c.kind.names_block() {
+                    let b = c.block.expect("block certificates name a block");
+                    if !blocks.contains(&b) {
+                        blocks.push(b);
+                    }
+                }
+            }
+        }
+        blocks
+    }
+
+    /// Stake of NotarVotes for `block` in `slot` (`notar(b)`).
+    pub fn notar_stake(&self, slot: Slot, block: BlockHash) -> Stake {
+        Stake(
+            self.slots
+                .get(&slot)
+                .and_then(|sp| sp.notar.iter().find(|(b, _)| *b == block))
+                .map_or(0, |(_, t)| t.stake),
+        )
+    }
+
+    /// Whether `block` is the only block of `slot` with NotarVotes.
+    pub fn only_notar_block_is(&self, slot: Slot, block: BlockHash) -> bool {
+        self.slots
+            .get(&slot)
+            .is_some_and(|sp| sp.notar.len() == 1 && sp.notar[0].0 == block)
+    }
+
+    /// Stake of SkipVotes in `slot` (`skip(s)`).
+    pub fn skip_stake(&self, slot: Slot) -> Stake {
+        Stake(self.slots.get(&slot).map_or(0, |sp| sp.skip_stake))
+    }
+
+    /// NotarVote stake per block of `slot`, in first-seen order.
+    pub fn notar_stakes(&self, slot: Slot) -> Vec<(BlockHash, Stake)> {
+        self.slots.get(&slot).map_or_else(Vec::new, |sp| {
+            sp.notar.iter().map(|(b, t)| (*b, Stake(t.stake))).collect()
+        })
+    }
+
+    /// Certificates stored for `slot`, in storage order.
+    pub fn certificates(&self, slot: Slot) -> &[Arc<Certificate>] {
+        self.slots
+            .get(&slot)
+            .map_or(&[], |sp| sp.certificates.as_slice())
+    }
+
+    /// Slots with anything stored, from `from` on, in order.
+    pub fn slots_from(&self, from: Slot) -> impl Iterator<Item = Slot> + '_ {
+        self.slots.range(from..).map(|(s, _)| *s)
+    }
+
+    /// Forgets everything below `slot`.
+    pub fn prune_below(&mut self, slot: Slot) {
+        self.slots = self.slots.split_off(&slot);
+    }
+
+    /// Number of slots held (for memory bounds).
+    pub fn slots_held(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(stakes: Vec<u64>) -> Pool {
+        Pool::new(Arc::new(ValidatorSet::new(stakes)))
+    }
+
+    fn vote(voter: u32, slot: u64, kind: VoteKind) -> Vote {
+        Vote {
+            voter: ValidatorIndex(voter),
+            slot: Slot(slot),
+            kind,
+        }
+    }
+
+    const B: BlockHash = BlockHash(42);
+    const C: BlockHash = BlockHash(43);
+
+    fn kinds(certs: &[Arc<Certificate>]) -> Vec<CertificateKind> {
+        certs.iter().map(|c| c.kind).collect()
+    }
+
+    #[test]
+    fn notarization_at_exactly_60_percent_not_below() {
+        // Ten validators of 10% each: the 6th notar vote makes 60%.
+        let mut p = pool(vec![10; 10]);
+        for v in 0..5 {
+            assert!(p.add_vote(vote(v, 1, VoteKind::Notar(B))).is_empty());
+        }
+        let certs = p.add_vote(vote(5, 1, VoteKind::Notar(B)));
+        assert_eq!(kinds(&certs), vec![CertificateKind::Notarization]);
+        assert_eq!(p.notarized_block(Slot(1)), Some(B));
+    }
+
+    #[test]
+    fn fast_finalization_at_exactly_80_percent_not_below() {
+        let mut p = pool(vec![10; 10]);
+        for v in 0..7 {
+            let certs = p.add_vote(vote(v, 1, VoteKind::Notar(B)));
+            assert!(!kinds(&certs).contains(&CertificateKind::FastFinalization));
+        }
+        let certs = p.add_vote(vote(7, 1, VoteKind::Notar(B)));
+        assert_eq!(kinds(&certs), vec![CertificateKind::FastFinalization]);
+    }
+
+    #[test]
+    fn thresholds_use_stake_not_counts() {
+        // One validator with 60% stake notarizes alone; 59% does not.
+        let mut p = pool(vec![60, 40]);
+        let certs = p.add_vote(vote(0, 1, VoteKind::Notar(B)));
+        assert_eq!(kinds(&certs), vec![CertificateKind::Notarization]);
+        let mut p = pool(vec![59, 41]);
+        assert!(p.add_vote(vote(0, 1, VoteKind::Notar(B))).is_empty());
+    }
+
+    #[test]
+    fn first_notar_or_skip_vote_only() {
+        let mut p = pool(vec![10; 10]);
+        p.add_vote(vote(0, 1, VoteKind::Notar(B)));
+        // A second first-round vote of the same validator is dropped.
+        p.add_vote(vote(0, 1, VoteKind::Notar(C)));
+        p.add_vote(vote(0, 1, VoteKind::Skip));
+        assert_eq!(p.notar_stake(Slot(1), B), Stake(10));
+        assert_eq!(p.notar_stake(Slot(1), C), Stake(0));
+        assert_eq!(p.skip_stake(Slot(1)), Stake(0));
+    }
+
+    #[test]
+    fn at_most_three_notar_fallback_votes() {
+        let mut p = pool(vec![10; 10]);
+        for h in 1..=4 {
+            p.add_vote(vote(0, 1, VoteKind::NotarFallback(BlockHash(h))));
+        }
+        let sp = p.slots.get(&Slot(1)).unwrap();
+        assert_eq!(sp.notar_fallback_votes[&ValidatorIndex(0)].len(), 3);
+        assert!(sp.notar_or_fallback.iter().all(|(b, _)| *b != BlockHash(4)));
+    }
+
+    #[test]
+    fn notar_fallback_certificate_mixes_votes() {
+        let mut p = pool(vec![10; 10]);
+        for v in 0..3 {
+            p.add_vote(vote(v, 1, VoteKind::Notar(B)));
+        }
+        for v in 3..5 {
+            p.add_vote(vote(v, 1, VoteKind::NotarFallback(B)));
+        }
+        let certs = p.add_vote(vote(5, 1, VoteKind::NotarFallback(B)));
+        assert_eq!(kinds(&certs), vec![CertificateKind::NotarFallback]);
+        assert!(p.has_notar_or_fallback(Slot(1), B));
+        assert_eq!(p.notarized_block(Slot(1)), None);
+    }
+
+    #[test]
+    fn skip_certificate_mixes_skip_and_skip_fallback() {
+        let mut p = pool(vec![10; 10]);
+        for v in 0..4 {
+            p.add_vote(vote(v, 1, VoteKind::Skip));
+        }
+        p.add_vote(vote(4, 1, VoteKind::SkipFallback));
+        // Duplicate skip-fallback is dropped.
+        assert!(p.add_vote(vote(4, 1, VoteKind::SkipFallback)).is_empty());
+        let certs = p.add_vote(vote(5, 1, VoteKind::SkipFallback));
+        assert_eq!(kinds(&certs), vec![CertificateKind::Skip]);
+        assert_eq!(p.skip_stake(Slot(1)), Stake(40));
+    }
+
+    #[test]
+    fn finalization_at_60_percent_of_final_votes() {
+        let mut p = pool(vec![10; 10]);
+        for v in 0..5 {
+            assert!(p.add_vote(vote(v, 1, VoteKind::Final)).is_empty());
+        }
+        // Duplicate final vote is dropped.
+        assert!(p.add_vote(vote(4, 1, VoteKind::Final)).is_empty());
+        let certs = p.add_vote(vote(5, 1, VoteKind::Final));
+        assert_eq!(kinds(&certs), vec![CertificateKind::Finalization]);
+    }
+
+    #[test]
+    fn received_certificates_are_verified_and_stored_once() {
+        let mut p = pool(vec![10; 10]);
+        let mut signers = SignerSet::with_capacity(10);
+        for v in 0..6 {
+            signers.insert(ValidatorIndex(v));
+        }
+        let cert = Certificate {
+            kind: CertificateKind::Notarization,
+            slot: Slot(3),
+            block: Some(B),
+            signers: signers.clone(),
+        };
+        assert_eq!(p.verify(&cert), Some(Stake(60)));
+        let fast = Certificate {
+            kind: CertificateKind::FastFinalization,
+            ..cert.clone()
+        };
+        assert_eq!(p.verify(&fast), None, "60% is not enough for fast");
+        let no_block = Certificate {
+            block: None,
+            ..cert.clone()
+        };
+        assert_eq!(p.verify(&no_block), None);
+        assert!(p.add_certificate(Arc::new(cert.clone())));
+        assert!(!p.add_certificate(Arc::new(cert)));
+        assert_eq!(p.notarized_block(Slot(3)), Some(B));
+    }
+
+    #[test]
+    fn prune_forgets_old_slots() {
+        let mut p = pool(vec![10; 10]);
+        p.add_vote(vote(0, 1, VoteKind::Skip));
+        p.add_vote(vote(0, 5, VoteKind::Skip));
+        p.prune_below(Slot(3));
+        assert_eq!(p.slots_held(), 1);
+        assert_eq!(p.skip_stake(Slot(1)), Stake(0));
+    }
+}
