@@ -76,6 +76,33 @@ impl LatencyHistogram {
             max: round_ms(self.histogram.max()),
         }
     }
+
+    /// The cumulative distribution as `[latency_ms, cumulative_fraction]`
+    /// points, latency ascending, fraction in `(0, 1]` and ending at 1; empty
+    /// when the histogram is. At most about `max_points + 6` points: one per
+    /// `1 / max_points` step of the fraction, plus the tail quantiles 0.99,
+    /// 0.995, 0.999, 0.9999 and the maximum, so the tail stays visible.
+    pub fn cdf_points(&self, max_points: usize) -> Vec<[f64; 2]> {
+        let steps = max_points.max(1);
+        let mut thresholds: Vec<f64> = (1..=steps).map(|i| i as f64 / steps as f64).collect();
+        thresholds.extend([0.99, 0.995, 0.999, 0.9999]);
+        thresholds.sort_by(f64::total_cmp);
+        let mut next = 0;
+        let mut points: Vec<[f64; 2]> = Vec::new();
+        for value in self.histogram.iter_recorded() {
+            let fraction = value.quantile_iterated_to();
+            let ms = round_ms(value.value_iterated_to());
+            let reached =
+                |next: usize| thresholds.get(next).is_some_and(|t| fraction + 1e-12 >= *t);
+            if reached(next) || fraction >= 1.0 {
+                while reached(next) {
+                    next += 1;
+                }
+                points.push([ms, fraction.min(1.0)]);
+            }
+        }
+        points
+    }
 }
 
 /// Microseconds to milliseconds, rounded to 3 decimals so that the JSON text
@@ -103,7 +130,29 @@ mod tests {
     }
 
     #[test]
+    fn cdf_points_are_monotonic_and_end_at_one() {
+        let mut h = LatencyHistogram::new();
+        for ms in 1..=1_000u64 {
+            h.record_ns(ms * 1_000_000);
+        }
+        let cdf = h.cdf_points(20);
+        assert!(cdf.len() >= 20 && cdf.len() <= 26, "{}", cdf.len());
+        assert!(cdf
+            .windows(2)
+            .all(|w| w[0][0] < w[1][0] && w[0][1] < w[1][1]));
+        let last = cdf[cdf.len() - 1];
+        assert_eq!(last[1], 1.0);
+        assert!((last[0] - 1_000.0).abs() < 1.0, "{last:?}");
+        let median = cdf.iter().find(|p| p[1] >= 0.5).unwrap();
+        assert!((median[0] - 500.0).abs() < 1.0, "{median:?}");
+        assert!(LatencyHistogram::new().cdf_points(20).is_empty());
+    }
+
+    #[test]
     fn empty_is_zero() {
-        assert_eq!(LatencyHistogram::new().percentiles(), Percentiles::default());
+        assert_eq!(
+            LatencyHistogram::new().percentiles(),
+            Percentiles::default()
+        );
     }
 }

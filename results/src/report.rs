@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole run's report, as written to `report.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
@@ -37,13 +37,19 @@ pub struct Report {
     /// Chaos faults that were active during the run, in start order (empty
     /// for a run without chaos).
     pub faults: Vec<FaultWindow>,
+    /// Finalization latency split by path: fast = finalized by the
+    /// fast-finalization certificate (as counted in
+    /// `summary.fast_path_first_ratio`), slow = otherwise. `None` in reports
+    /// that predate it.
+    #[serde(default)]
+    pub latency_cdf: Option<crate::cdf::LatencyCdf>,
     /// Machine-dependent figures: the only section that differs between two
     /// runs of the same scenario and seed.
     pub resources: Resources,
 }
 
 /// Identification of the run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioInfo {
     /// Scenario name (from the scenario file, or `default`).
     pub name: String,
@@ -71,7 +77,7 @@ pub struct ScenarioInfo {
 /// Percentiles of a latency distribution, in milliseconds.
 ///
 /// All four values are 0 when `count` is 0.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentiles {
     /// Number of samples.
     pub count: u64,
@@ -86,7 +92,7 @@ pub struct Percentiles {
 }
 
 /// Headline figures over the whole run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Per (slot, validator) that finalized the slot's block: time from the
     /// leader sending the block's first shred to the validator finalizing it.
@@ -120,7 +126,7 @@ pub struct Summary {
 }
 
 /// What became of the slots of the run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SlotCounts {
     /// Slots whose leader sent a block.
     pub proposed: u64,
@@ -134,7 +140,7 @@ pub struct SlotCounts {
 }
 
 /// What became of the transactions of the run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TransactionCounts {
     /// Transactions submitted by the load clients.
     pub submitted: u64,
@@ -145,7 +151,7 @@ pub struct TransactionCounts {
 }
 
 /// Figures of one simulated second.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimeBucket {
     /// Start of the bucket, in simulated seconds since the start of the run.
     pub t_s: f64,
@@ -167,7 +173,7 @@ pub struct TimeBucket {
 }
 
 /// Figures of one validator.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValidatorFigures {
     /// Index of the validator in the run (0-based).
     pub index: u32,
@@ -203,7 +209,7 @@ pub struct ValidatorFigures {
 }
 
 /// Evidence of one safety violation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SafetyViolation {
     /// Slot in which the conflict happened.
     pub slot: u64,
@@ -218,7 +224,7 @@ pub struct SafetyViolation {
 }
 
 /// One side of a safety violation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BlockEvidence {
     /// Block hash, as hex.
     pub block: String,
@@ -227,7 +233,7 @@ pub struct BlockEvidence {
 }
 
 /// A chaos fault as it happened in the run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultWindow {
     /// Label given in the scenario, or `kind#n`.
     pub name: String,
@@ -242,7 +248,7 @@ pub struct FaultWindow {
 }
 
 /// Machine-dependent figures of the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resources {
     /// Wall-clock time of the run, in seconds.
     pub wall_s: f64,
