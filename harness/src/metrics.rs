@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use whiteout_node::{
     BlockHash, BlockId, CertificateKind, Event, FinalizedBy, Slot, ValidatorIndex,
 };
+use whiteout_results::cdf::LatencyCdf;
 use whiteout_results::{
     BlockEvidence, LatencyHistogram, Percentiles, SafetyViolation, SlotCounts, TimeBucket,
     TransactionCounts,
@@ -90,6 +91,10 @@ pub struct Collector {
     /// Per-validator counters.
     pub validators: Vec<ValidatorStats>,
     finalization: LatencyHistogram,
+    /// Finalization latency of pairs finalized by the fast-finalization
+    /// certificate, and of the others.
+    finalization_fast: LatencyHistogram,
+    finalization_slow: LatencyHistogram,
     notarization: LatencyHistogram,
     tx_latency: LatencyHistogram,
     /// Closed time buckets; the last one may still be open.
@@ -119,6 +124,8 @@ impl Collector {
             stakes,
             validators: vec![ValidatorStats::default(); n],
             finalization: LatencyHistogram::new(),
+            finalization_fast: LatencyHistogram::new(),
+            finalization_slow: LatencyHistogram::new(),
             notarization: LatencyHistogram::new(),
             tx_latency: LatencyHistogram::new(),
             buckets: vec![Bucket::default()],
@@ -257,6 +264,11 @@ impl Collector {
         if let Some(p) = proposed {
             let latency = now_ns.saturating_sub(p);
             self.finalization.record_ns(latency);
+            if by == FinalizedBy::FastFinalization {
+                self.finalization_fast.record_ns(latency);
+            } else {
+                self.finalization_slow.record_ns(latency);
+            }
             self.validators[vi].finalization.record_ns(latency);
             let bucket = self.bucket(now_ns);
             bucket.finalization.record_ns(latency);
@@ -446,6 +458,10 @@ impl Collector {
             safety_violations: self.violation_count,
             safety_evidence: self.violations.clone(),
             time_series,
+            latency_cdf: LatencyCdf::from_histograms(
+                &self.finalization_fast,
+                &self.finalization_slow,
+            ),
         }
     }
 
@@ -493,6 +509,8 @@ pub struct Snapshot {
     pub safety_evidence: Vec<SafetyViolation>,
     /// Per-second series.
     pub time_series: Vec<TimeBucket>,
+    /// Finalization latency by path.
+    pub latency_cdf: LatencyCdf,
 }
 
 #[cfg(test)]

@@ -168,7 +168,12 @@ pub fn run(
         memory.peak_bytes,
     );
     let report_path = match &options.out_dir {
-        Some(dir) => Some(write_report(dir, &report)?),
+        Some(dir) => {
+            let path = write_report(dir, &report)?;
+            whiteout_results::render_run_dir(&report, dir)
+                .with_context(|| format!("{}: rendering charts and report.html", dir.display()))?;
+            Some(path)
+        }
         None => None,
     };
     Ok(RunOutcome {
@@ -270,6 +275,7 @@ fn build_report(
         validators,
         safety_evidence: snap.safety_evidence,
         faults: Vec::new(),
+        latency_cdf: Some(snap.latency_cdf),
         resources: Resources {
             wall_s,
             sim_s_per_wall_s: if wall_s > 0.0 {

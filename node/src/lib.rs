@@ -33,3 +33,5 @@ pub use pool::Pool;
 pub use types::{
     mix64, BlockHash, BlockId, LeaderSchedule, Slot, Stake, ValidatorIndex, ValidatorSet,
 };
+#[cfg(test)]
+mod node_tests;

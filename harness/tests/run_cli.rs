@@ -1,0 +1,136 @@
+//! `whiteout run` as a user runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn whiteout() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_whiteout"))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("whiteout-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn invalid_scenario_names_file_and_field() {
+    let dir = temp_dir("invalid");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "name = \"bad\"\n[load]\ntx_per_s = -5.0\n").unwrap();
+    let out = whiteout()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+    assert!(stderr.contains("load.tx_per_s"), "{stderr}");
+    assert!(stderr.contains("expected"), "{stderr}");
+    assert!(!dir.join("out").join("report.json").exists());
+}
+
+#[test]
+fn unknown_field_in_scenario_is_rejected() {
+    let dir = temp_dir("unknown");
+    let file = dir.join("typo.toml");
+    std::fs::write(&file, "[protocol]\ndelta_blok = \"400ms\"\n").unwrap();
+    let out = whiteout().arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("typo.toml") && stderr.contains("protocol.delta_blok"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_small_run_writes_report_html_and_charts() {
+    let dir = temp_dir("small");
+    let file = dir.join("small.toml");
+    std::fs::write(
+        &file,
+        "name = \"small\"\nduration = \"10s\"\n[topology]\nkind = \"uniform\"\nvalidators = 6\n[load]\ntx_per_s = 100.0\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let out = whiteout()
+        .arg("run")
+        .arg(&file)
+        .args(["--seed", "3", "--quiet", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("finalization latency ms"), "{stdout}");
+    for f in [
+        "report.json",
+        "report.html",
+        "latency.svg",
+        "latency.png",
+        "throughput.png",
+    ] {
+        assert!(Path::new(&out_dir).join(f).exists(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["scenario"]["seed"], 3);
+    assert!(report["scenario"]["reproduce"]
+        .as_str()
+        .unwrap()
+        .contains("--seed 3"));
+}
+
+#[test]
+fn sigint_leaves_a_valid_report_marked_incomplete() {
+    let dir = temp_dir("sigint");
+    let out_dir = dir.join("out");
+    let mut child = whiteout()
+        .args(["run", "--duration", "24h", "--quiet", "--out"])
+        .arg(&out_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) for the first periodic flush, one simulated minute in.
+    let report = out_dir.join("report.json");
+    let mut polls = 0;
+    while !report.exists() {
+        polls += 1;
+        assert!(polls < 6_000, "no periodic report.json after 10 minutes");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("whiteout exited early: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&report).unwrap();
+    let parsed = whiteout_results::Report::from_json(&text, "report.json").expect("valid report");
+    assert!(!parsed.complete);
+    assert!(parsed.scenario.simulated_s >= 60.0);
+    assert!(parsed.scenario.simulated_s < parsed.scenario.duration_s);
+    assert!(!parsed.time_series.is_empty());
+    assert!(out_dir.join("report.html").exists());
+}

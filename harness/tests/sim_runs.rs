@@ -1,0 +1,108 @@
+//! End-to-end runs of the `sim` backend through the library API.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use whiteout::runner::{self, RunOptions};
+use whiteout::scenario::{self, LoadedScenario};
+use whiteout_results::Report;
+
+fn scenario(text: &str) -> LoadedScenario {
+    LoadedScenario {
+        scenario: scenario::parse(text, "test.toml").expect("valid scenario"),
+        path: None,
+    }
+}
+
+fn run(loaded: &LoadedScenario, seed: u64, duration: Duration) -> Report {
+    let options = RunOptions {
+        seed: Some(seed),
+        duration: Some(duration),
+        out_dir: None,
+        progress: false,
+        flush_every: Duration::from_secs(3600),
+    };
+    runner::run(loaded, &options, &AtomicBool::new(false))
+        .expect("run succeeds")
+        .report
+}
+
+/// Every proposed slot is finalized by every validator, bar the last leader
+/// window still in flight when the run ends.
+fn assert_every_slot_finalizes(report: &Report) {
+    let s = &report.summary;
+    assert_eq!(s.safety_violations, 0);
+    assert_eq!(s.slots.skipped, 0, "{:?}", s.slots);
+    assert!(s.slots.unfinished <= 4, "{:?}", s.slots);
+    assert!(s.slots.proposed > 10, "{:?}", s.slots);
+    assert!(
+        s.slots.finalized + s.slots.unfinished >= s.slots.proposed,
+        "{:?}",
+        s.slots
+    );
+    let most = report
+        .validators
+        .iter()
+        .map(|v| v.slots_finalized)
+        .max()
+        .unwrap();
+    for v in &report.validators {
+        assert!(
+            v.slots_finalized + 4 >= most,
+            "validator {} finalized {} of {most}",
+            v.index,
+            v.slots_finalized
+        );
+    }
+    assert!(
+        s.fast_path_ratio > 0.95,
+        "fast_path_ratio {}",
+        s.fast_path_ratio
+    );
+    assert!(s.transactions.finalized > 0);
+}
+
+#[test]
+fn four_validators_finalize_every_slot() {
+    let loaded = scenario(
+        "name = \"four\"\n[topology]\nkind = \"uniform\"\nvalidators = 4\nlatency_ms = 20.0\n[load]\ntx_per_s = 200.0\n",
+    );
+    let report = run(&loaded, 7, Duration::from_secs(30));
+    assert_every_slot_finalizes(&report);
+    // One leader window takes 4 x 400 ms plus one notarization (2 x 20 ms
+    // for Rotor and 20 ms for votes, plus jitter): about 2.5 slots per
+    // second.
+    let rate = report.summary.slots.proposed as f64 / 30.0;
+    assert!((2.2..2.5).contains(&rate), "slots per second {rate}");
+    // With equal latency everywhere, every validator sees 80% as soon as
+    // 60%: the fast path always comes first.
+    assert!(report.summary.fast_path_first_ratio > 0.9);
+}
+
+#[test]
+fn hundred_mainnet_validators_finalize_every_slot() {
+    let loaded = scenario::load(None).expect("embedded default");
+    let report = run(&loaded, 1, Duration::from_secs(15));
+    assert_eq!(report.scenario.validators, 100);
+    assert_every_slot_finalizes(&report);
+    let p = &report.summary.finalization_latency_ms;
+    assert!(p.p50 > 5.0 && p.p50 < 400.0, "{p:?}");
+}
+
+fn without_resources(report: &Report) -> String {
+    let mut r = report.clone();
+    r.resources = Default::default();
+    r.to_json()
+}
+
+#[test]
+fn same_seed_same_report_other_seed_other_report() {
+    let loaded = scenario(
+        "[topology]\nkind = \"uniform\"\nvalidators = 12\nlatency_ms = 30.0\n[network]\njitter_ms = 5.0\nloss_rate = 0.01\n[load]\ntx_per_s = 500.0\n",
+    );
+    let a = run(&loaded, 42, Duration::from_secs(20));
+    let b = run(&loaded, 42, Duration::from_secs(20));
+    let c = run(&loaded, 43, Duration::from_secs(20));
+    assert_eq!(without_resources(&a), without_resources(&b));
+    assert_ne!(without_resources(&a), without_resources(&c));
+}

@@ -1,0 +1,453 @@
+//! Tests of the validator's rules: each certificate, each event, the
+//! timeout schedule. One validator is driven with crafted messages from the
+//! others (ten validators of equal stake, so one validator is 10%).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::message::{CertificateKind, Message, Shred, Vote, VoteKind};
+use crate::node::{Event, FinalizedBy, Node, Output, Timer};
+use crate::types::{BlockHash, BlockId, LeaderSchedule, Slot, ValidatorIndex, ValidatorSet};
+use crate::NodeConfig;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn config() -> NodeConfig {
+    NodeConfig {
+        slices_per_block: 1,
+        ..NodeConfig::default()
+    }
+}
+
+fn schedule() -> Arc<LeaderSchedule> {
+    Arc::new(LeaderSchedule::new(
+        11,
+        4,
+        Arc::new(ValidatorSet::new(vec![10; 10])),
+    ))
+}
+
+/// A validator that does not lead slot 1's window, started at time 0.
+fn follower() -> (Node, Vec<Output>) {
+    let schedule = schedule();
+    let leader = schedule.leader(Slot(1));
+    let me = ValidatorIndex(if leader.0 == 0 { 1 } else { 0 });
+    let mut node = Node::new(me, config(), schedule);
+    node.handle_start(Duration::ZERO);
+    let out = drain(&mut node);
+    (node, out)
+}
+
+fn drain(node: &mut Node) -> Vec<Output> {
+    std::iter::from_fn(|| node.poll_output()).collect()
+}
+
+fn others(node: &Node) -> impl Iterator<Item = ValidatorIndex> + '_ {
+    (0..10)
+        .map(ValidatorIndex)
+        .filter(move |v| *v != node.index())
+}
+
+/// Delivers votes of `kind` for `slot` from `count` other validators.
+fn votes(node: &mut Node, now: Duration, slot: u64, kind: VoteKind, count: usize) -> Vec<Output> {
+    let voters: Vec<ValidatorIndex> = others(node).take(count).collect();
+    let mut out = Vec::new();
+    for voter in voters {
+        node.handle_message(
+            now,
+            voter,
+            Message::Vote(Vote {
+                voter,
+                slot: Slot(slot),
+                kind,
+            }),
+        );
+        out.extend(drain(node));
+    }
+    out
+}
+
+fn own_votes(out: &[Output]) -> Vec<(Slot, VoteKind)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Broadcast {
+                message: Message::Vote(v),
+                ..
+            } => Some((v.slot, v.kind)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(out: &[Output]) -> Vec<Event> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn certificates(out: &[Output]) -> Vec<(CertificateKind, Slot)> {
+    events(out)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::CertificateStored { kind, slot, .. } => Some((kind, slot)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timers(out: &[Output]) -> Vec<(Duration, Timer)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::SetTimer { at, timer } => Some((*at, *timer)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Delivers a whole one-slice block for `slot` (32 shreds relayed by
+/// others) to `node`.
+fn deliver_block(node: &mut Node, now: Duration, block: BlockId, parent: BlockId) -> Vec<Output> {
+    let leader = schedule().leader(block.slot);
+    let relay = others(node).find(|v| *v != leader).unwrap();
+    let mut out = Vec::new();
+    for index in 0..32 {
+        node.handle_message(
+            now,
+            relay,
+            Message::Shred(Shred {
+                leader,
+                block,
+                parent,
+                slice: 0,
+                slices: 1,
+                index,
+                relay,
+            }),
+        );
+        out.extend(drain(node));
+    }
+    out
+}
+
+const B1: BlockId = BlockId {
+    slot: Slot(1),
+    hash: BlockHash(0xB1),
+};
+
+#[test]
+fn timeouts_follow_definition_17() {
+    let (_, out) = follower();
+    let timeouts: Vec<(Duration, Timer)> = timers(&out)
+        .into_iter()
+        .filter(|(_, t)| matches!(t, Timer::Timeout(_)))
+        .collect();
+    // ParentReady(1, genesis) at time 0: Timeout(i) = 0 + Δtimeout + (i - 1 + 1)·Δblock.
+    assert_eq!(
+        timeouts,
+        vec![
+            (750 * MS + 400 * MS, Timer::Timeout(Slot(1))),
+            (750 * MS + 800 * MS, Timer::Timeout(Slot(2))),
+            (750 * MS + 1200 * MS, Timer::Timeout(Slot(3))),
+            (750 * MS + 1600 * MS, Timer::Timeout(Slot(4))),
+        ]
+    );
+}
+
+#[test]
+fn leader_sends_each_block_when_its_slot_ends() {
+    let schedule = schedule();
+    let leader = schedule.leader(Slot(1));
+    let mut node = Node::new(leader, config(), schedule);
+    node.handle_start(Duration::ZERO);
+    let produce: Vec<(Duration, Timer)> = timers(&drain(&mut node))
+        .into_iter()
+        .filter(|(_, t)| matches!(t, Timer::ProduceBlock(_)))
+        .collect();
+    assert_eq!(produce.len(), 4);
+    assert_eq!(produce[0], (400 * MS, Timer::ProduceBlock(Slot(1))));
+    assert_eq!(produce[3], (1600 * MS, Timer::ProduceBlock(Slot(4))));
+    node.handle_timer(400 * MS, Timer::ProduceBlock(Slot(1)));
+    let out = drain(&mut node);
+    let shreds = out
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Output::Send {
+                    message: Message::Shred(_),
+                    ..
+                } | Output::Broadcast {
+                    message: Message::Shred(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(shreds, 64, "one slice of Γ = 64 shreds, one per relay");
+    // The leader votes for its own block.
+    assert!(matches!(
+        own_votes(&out)[..],
+        [(Slot(1), VoteKind::Notar(_))]
+    ));
+}
+
+#[test]
+fn a_complete_block_gets_a_notar_vote() {
+    let (mut node, _) = follower();
+    let out = deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    assert!(events(&out).contains(&Event::BlockReceived {
+        block: B1,
+        parent: BlockId::GENESIS
+    }));
+    assert_eq!(own_votes(&out), vec![(Slot(1), VoteKind::Notar(B1.hash))]);
+}
+
+#[test]
+fn a_block_with_a_parent_that_is_not_ready_gets_no_vote() {
+    let (mut node, _) = follower();
+    let wrong_parent = BlockId {
+        slot: Slot(0),
+        hash: BlockHash(0xBAD),
+    };
+    let out = deliver_block(&mut node, 100 * MS, B1, wrong_parent);
+    assert!(own_votes(&out).is_empty());
+}
+
+#[test]
+fn notarization_at_60_percent_then_final_vote_then_slow_finalization() {
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    // Own vote (10%) + 4 others = 50%: no certificate.
+    let out = votes(&mut node, 110 * MS, 1, VoteKind::Notar(B1.hash), 4);
+    assert!(certificates(&out).is_empty());
+    // The 6th vote: 60%, notarization; the node casts its final vote.
+    let out = votes(&mut node, 120 * MS, 1, VoteKind::Notar(B1.hash), 5);
+    assert_eq!(
+        certificates(&out),
+        vec![(CertificateKind::Notarization, Slot(1))]
+    );
+    assert_eq!(own_votes(&out), vec![(Slot(1), VoteKind::Final)]);
+    // Final votes: own + 5 others = 60%: finalization certificate, block finalized by the slow path.
+    let out = votes(&mut node, 130 * MS, 1, VoteKind::Final, 5);
+    assert_eq!(
+        certificates(&out),
+        vec![(CertificateKind::Finalization, Slot(1))]
+    );
+    assert!(events(&out).contains(&Event::Finalized {
+        block: B1,
+        by: FinalizedBy::Finalization
+    }));
+    assert_eq!(node.highest_finalized(), Slot(1));
+}
+
+#[test]
+fn fast_finalization_at_80_percent_not_below() {
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    // Own + 6 = 70%.
+    let out = votes(&mut node, 110 * MS, 1, VoteKind::Notar(B1.hash), 6);
+    assert!(!certificates(&out).contains(&(CertificateKind::FastFinalization, Slot(1))));
+    // Own + 7 = 80%.
+    let out = votes(&mut node, 120 * MS, 1, VoteKind::Notar(B1.hash), 7);
+    assert_eq!(
+        certificates(&out),
+        vec![(CertificateKind::FastFinalization, Slot(1))]
+    );
+    assert!(events(&out).contains(&Event::Finalized {
+        block: B1,
+        by: FinalizedBy::FastFinalization
+    }));
+}
+
+#[test]
+fn timeout_skips_the_window_and_skip_certificate_makes_next_parent_ready() {
+    let (mut node, _) = follower();
+    node.handle_timer(1150 * MS, Timer::Timeout(Slot(1)));
+    let out = drain(&mut node);
+    // trySkipWindow: skip votes for every unvoted slot of the window.
+    assert_eq!(
+        own_votes(&out),
+        (1..=4)
+            .map(|s| (Slot(s), VoteKind::Skip))
+            .collect::<Vec<_>>()
+    );
+    // Skip certificates (own + 5 = 60%) on slots 1-4 make ParentReady(5, genesis):
+    // timeouts for window 5..8 are set.
+    let mut out = Vec::new();
+    for slot in 1..=4 {
+        out.extend(votes(&mut node, 1200 * MS, slot, VoteKind::Skip, 5));
+    }
+    let skips = certificates(&out)
+        .into_iter()
+        .filter(|(k, _)| *k == CertificateKind::Skip)
+        .count();
+    assert_eq!(skips, 4);
+    assert!(timers(&out)
+        .iter()
+        .any(|(_, t)| *t == Timer::Timeout(Slot(5))));
+}
+
+#[test]
+fn skip_certificate_below_60_percent_is_not_built() {
+    let (mut node, _) = follower();
+    node.handle_timer(1150 * MS, Timer::Timeout(Slot(1)));
+    drain(&mut node);
+    // Own + 4 = 50%.
+    let out = votes(&mut node, 1200 * MS, 1, VoteKind::Skip, 4);
+    assert!(certificates(&out).is_empty());
+}
+
+#[test]
+fn safe_to_notar_at_40_percent_not_below() {
+    let (mut node, _) = follower();
+    // The node times out and votes skip; then notar votes for B1 arrive.
+    node.handle_timer(1150 * MS, Timer::Timeout(Slot(1)));
+    drain(&mut node);
+    let out = votes(&mut node, 1200 * MS, 1, VoteKind::Notar(B1.hash), 3);
+    assert!(own_votes(&out).is_empty(), "30% is not enough");
+    let out = votes(&mut node, 1210 * MS, 1, VoteKind::Notar(B1.hash), 4);
+    assert_eq!(
+        own_votes(&out),
+        vec![(Slot(1), VoteKind::NotarFallback(B1.hash))],
+        "notar(b) = 40%: SafeToNotar"
+    );
+}
+
+#[test]
+fn safe_to_notar_by_skip_plus_notar() {
+    // skip(s) + notar(b) >= 60% with notar(b) >= 20%.
+    let (mut node, _) = follower();
+    node.handle_timer(1150 * MS, Timer::Timeout(Slot(1)));
+    drain(&mut node);
+    // Skips from validators other than the notar voters: own skip + 3 = 40%.
+    let voters: Vec<ValidatorIndex> = others(&node).collect();
+    for v in &voters[..3] {
+        node.handle_message(
+            1200 * MS,
+            *v,
+            Message::Vote(Vote {
+                voter: *v,
+                slot: Slot(1),
+                kind: VoteKind::Skip,
+            }),
+        );
+    }
+    drain(&mut node);
+    let mut out = Vec::new();
+    for v in &voters[3..5] {
+        node.handle_message(
+            1210 * MS,
+            *v,
+            Message::Vote(Vote {
+                voter: *v,
+                slot: Slot(1),
+                kind: VoteKind::Notar(B1.hash),
+            }),
+        );
+        out.extend(drain(&mut node));
+    }
+    // 40% skip + 20% notar = 60%, notar 20%.
+    assert_eq!(
+        own_votes(&out),
+        vec![(Slot(1), VoteKind::NotarFallback(B1.hash))]
+    );
+}
+
+#[test]
+fn safe_to_skip_at_40_percent_not_below() {
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    // The node voted notar; 30% skip: nothing.
+    let out = votes(&mut node, 110 * MS, 1, VoteKind::Skip, 3);
+    assert!(own_votes(&out).is_empty());
+    // 40% skip: SafeToSkip, the node casts skip-fallback (and skips the
+    // rest of its window).
+    let out = votes(&mut node, 120 * MS, 1, VoteKind::Skip, 4);
+    let cast = own_votes(&out);
+    assert!(
+        cast.contains(&(Slot(1), VoteKind::SkipFallback)),
+        "{cast:?}"
+    );
+    assert!(cast.contains(&(Slot(2), VoteKind::Skip)), "{cast:?}");
+}
+
+#[test]
+fn received_certificates_are_stored_and_rebroadcast() {
+    let (mut node, _) = follower();
+    let mut signers = crate::SignerSet::with_capacity(10);
+    for v in 0..6 {
+        signers.insert(ValidatorIndex(v));
+    }
+    let cert = crate::Certificate {
+        kind: CertificateKind::Notarization,
+        slot: Slot(1),
+        block: Some(B1.hash),
+        signers,
+    };
+    node.handle_message(
+        100 * MS,
+        ValidatorIndex(9),
+        Message::Certificate(Arc::new(cert.clone())),
+    );
+    let out = drain(&mut node);
+    assert_eq!(
+        certificates(&out),
+        vec![(CertificateKind::Notarization, Slot(1))]
+    );
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Broadcast {
+            message: Message::Certificate(_),
+            ..
+        }
+    )));
+    // ParentReady(5, B1): the notarized block of the window's last slot is
+    // not needed; slots 2-4 lack skip certificates, so no timeouts for 5.
+    assert!(!timers(&out)
+        .iter()
+        .any(|(_, t)| *t == Timer::Timeout(Slot(5))));
+    // A certificate short of its threshold is rejected.
+    let mut weak = cert;
+    weak.slot = Slot(2);
+    weak.signers = crate::SignerSet::with_capacity(10);
+    weak.signers.insert(ValidatorIndex(1));
+    node.handle_message(
+        110 * MS,
+        ValidatorIndex(9),
+        Message::Certificate(Arc::new(weak)),
+    );
+    assert!(certificates(&drain(&mut node)).is_empty());
+}
+
+#[test]
+fn votes_are_only_accepted_from_their_voter() {
+    let (mut node, _) = follower();
+    // Validator 9 forwards votes "from" others: ignored (votes are signed).
+    for v in 0..8 {
+        node.handle_message(
+            100 * MS,
+            ValidatorIndex(9),
+            Message::Vote(Vote {
+                voter: ValidatorIndex(v),
+                slot: Slot(1),
+                kind: VoteKind::Skip,
+            }),
+        );
+    }
+    assert!(certificates(&drain(&mut node)).is_empty());
+}
+
+#[test]
+fn parent_ready_for_a_notarized_last_slot() {
+    let (mut node, _) = follower();
+    // Notarization of slot 4 (the window's last slot) makes ParentReady(5, b4).
+    let b4 = BlockHash(0xB4);
+    let out = votes(&mut node, 100 * MS, 4, VoteKind::Notar(b4), 6);
+    assert!(certificates(&out).contains(&(CertificateKind::Notarization, Slot(4))));
+    assert!(timers(&out)
+        .iter()
+        .any(|(_, t)| *t == Timer::Timeout(Slot(5))));
+}
