@@ -40,11 +40,11 @@ pub enum Behaviour {
     /// As leader, produces two blocks per slot: block A (the honest one) and
     /// block B with hash [`equivocation_variant`]`(A)`, both with the same
     /// parent (for later slots of its window, B's parent is the B variant of
-    /// its previous block, so each chain is consistent). A shred goes to its
-    /// relay `r` as block A when `r` is even and as block B when `r` is odd;
-    /// a shred the leader relays itself (a broadcast) follows the leader's
-    /// own parity. Relays forward what they got, so validators may receive
-    /// shreds of both blocks.
+    /// its previous block, so each chain is consistent). A shred whose relay
+    /// ([`Shred::relay`]) `r` is even is sent as block A, one whose relay is
+    /// odd as block B (this includes shreds the leader relays itself, and
+    /// repair answers, whose relay is the requester). Relays forward what
+    /// they got, so validators may receive shreds of both blocks.
     ///
     /// Stresses safety under Assumption 1: at most one of two conflicting
     /// blocks may be notarized (60% NotarVote needs honest votes, and honest
@@ -62,8 +62,8 @@ pub enum Behaviour {
     /// As leader, withholds a share of the shreds of its blocks: shred
     /// `index` of slice `slice` of block `hash` is never sent when
     /// `unit(mix64(hash ^ mix64(slice << 32 | index))) < withhold_share`
-    /// (`unit` maps a `u64` onto `[0, 1)`). Everything else, including its
-    /// answers to repair requests, is sent as usual. With more than
+    /// (`unit` maps a `u64` onto `[0, 1)`), neither to its relay nor in
+    /// answers to repair requests. Everything else is sent as usual. With more than
     /// `1 - γ/Γ` withheld (0.5 by default), most slices keep fewer than γ
     /// shreds and no validator can reconstruct the block, yet some shreds
     /// (and the leader's own NotarVote) arrive.
@@ -91,9 +91,10 @@ pub enum Behaviour {
     ///
     /// Held votes are released on the first input whose `now` is at least
     /// their due time. So that a due time is never missed, each held vote
-    /// also emits an [`Output::SetTimer`] with a [`Timer::Standstill`]
-    /// generation of at least [`WAKE_GENERATION_BASE`]; the wrapper consumes
-    /// that timer itself (the inner node never sees it).
+    /// also emits an [`Output::SetTimer`] at its due time (one per distinct
+    /// due time) with a [`Timer::Standstill`] generation of at least
+    /// [`WAKE_GENERATION_BASE`]; the wrapper consumes that timer itself (the
+    /// inner node never sees it).
     ///
     /// Stresses the timing assumptions: votes arriving late slow down
     /// certificates and, beyond 20% of stake, push the fast path (80%) onto
@@ -189,6 +190,8 @@ pub struct ByzantineNode {
     /// delay being constant).
     held: VecDeque<(Duration, Output)>,
     wake_generation: u64,
+    /// Due time of the last wake-up timer set.
+    last_wake: Option<Duration>,
     /// Blocks this validator produced as leader.
     produced: BTreeSet<(Slot, BlockHash)>,
     /// Per slot, what was voted (double voter: `Some(hash)` for NotarVotes,
@@ -206,6 +209,7 @@ impl ByzantineNode {
             outputs: VecDeque::new(),
             held: VecDeque::new(),
             wake_generation: WAKE_GENERATION_BASE,
+            last_wake: None,
             produced: BTreeSet::new(),
             voted: BTreeSet::new(),
         }
@@ -326,22 +330,24 @@ impl ByzantineNode {
             } if v.voter == me => Some(*v),
             _ => None,
         };
-        let (relay, own_shred) = match &mut out {
+        let own_shred = match &mut out {
             Output::Send {
-                to,
-                message: Message::Shred(s),
-            } if s.leader == me => (*to, Some(s)),
-            Output::Broadcast {
                 message: Message::Shred(s),
                 ..
-            } if s.leader == me => (me, Some(s)),
-            _ => (me, None),
+            }
+            | Output::Broadcast {
+                message: Message::Shred(s),
+                ..
+            } if s.leader == me => Some(s),
+            _ => None,
         };
         match self.behaviour {
             Behaviour::SilentLeader if own_shred.is_some() => return,
             Behaviour::WithholdingLeader { withhold_share } => {
                 if let Some(s) = own_shred {
-                    let x = mix64(s.block.hash.0 ^ mix64(u64::from(s.slice) << 32 | u64::from(s.index)));
+                    let x = mix64(
+                        s.block.hash.0 ^ mix64((u64::from(s.slice) << 32) | u64::from(s.index)),
+                    );
                     if unit(x) < withhold_share {
                         return;
                     }
@@ -349,7 +355,7 @@ impl ByzantineNode {
             }
             Behaviour::EquivocatingLeader => {
                 if let Some(s) = own_shred {
-                    if relay.0 % 2 == 1 {
+                    if s.relay.0 % 2 == 1 {
                         Self::to_block_b(&self.produced, s);
                     }
                 }
@@ -374,11 +380,14 @@ impl ByzantineNode {
                 }
             }
             Behaviour::VoteDelayer { delay } if own_vote.is_some() => {
-                self.wake_generation += 1;
-                self.outputs.push_back(Output::SetTimer {
-                    at: now + delay,
-                    timer: Timer::Standstill(self.wake_generation),
-                });
+                if self.last_wake != Some(now + delay) {
+                    self.last_wake = Some(now + delay);
+                    self.wake_generation += 1;
+                    self.outputs.push_back(Output::SetTimer {
+                        at: now + delay,
+                        timer: Timer::Standstill(self.wake_generation),
+                    });
+                }
                 self.held.push_back((now + delay, out));
                 return;
             }
@@ -396,7 +405,9 @@ impl ByzantineNode {
                     }
                     let vote = Message::Vote(Vote { kind, ..v });
                     match &mut out {
-                        Output::Send { message, .. } | Output::Broadcast { message, .. } => *message = vote,
+                        Output::Send { message, .. } | Output::Broadcast { message, .. } => {
+                            *message = vote
+                        }
                         _ => unreachable!("own_vote is a message"),
                     }
                 }
@@ -425,7 +436,11 @@ impl ByzantineNode {
             };
             if self.voted.insert(key) {
                 self.outputs.push_back(Output::Broadcast {
-                    message: Message::Vote(Vote { voter: me, slot, kind }),
+                    message: Message::Vote(Vote {
+                        voter: me,
+                        slot,
+                        kind,
+                    }),
                     except: None,
                 });
             }
@@ -444,10 +459,58 @@ mod tests {
     const SEED: u64 = 7;
 
     fn schedule() -> Arc<LeaderSchedule> {
-        Arc::new(LeaderSchedule::new(SEED, 4, Arc::new(ValidatorSet::new(vec![1; 4]))))
+        Arc::new(LeaderSchedule::new(
+            SEED,
+            4,
+            Arc::new(ValidatorSet::new(vec![1; 4])),
+        ))
     }
 
-    fn node(i: u32, behaviour: Behaviour) -> ByzantineNode {
+    /// Drives a Byzantine node, or an honest one (`None`) as the baseline.
+    enum Driver {
+        Byzantine(ByzantineNode),
+        Honest(Node),
+    }
+
+    impl Driver {
+        fn new(i: u32, behaviour: Option<Behaviour>) -> Self {
+            let n = Node::new(ValidatorIndex(i), NodeConfig::default(), schedule());
+            match behaviour {
+                Some(b) => Driver::Byzantine(ByzantineNode::new(n, b)),
+                None => Driver::Honest(n),
+            }
+        }
+
+        fn start(&mut self, now: Duration) {
+            match self {
+                Driver::Byzantine(n) => n.handle_start(now),
+                Driver::Honest(n) => n.handle_start(now),
+            }
+        }
+
+        fn timer(&mut self, now: Duration, timer: Timer) {
+            match self {
+                Driver::Byzantine(n) => n.handle_timer(now, timer),
+                Driver::Honest(n) => n.handle_timer(now, timer),
+            }
+        }
+
+        fn message(&mut self, now: Duration, from: ValidatorIndex, m: Message) {
+            match self {
+                Driver::Byzantine(n) => n.handle_message(now, from, m),
+                Driver::Honest(n) => n.handle_message(now, from, m),
+            }
+        }
+
+        fn drain(&mut self) -> Vec<Output> {
+            match self {
+                Driver::Byzantine(n) => std::iter::from_fn(|| n.poll_output()).collect(),
+                Driver::Honest(n) => std::iter::from_fn(|| n.poll_output()).collect(),
+            }
+        }
+    }
+
+    fn byz(i: u32, behaviour: Behaviour) -> ByzantineNode {
         ByzantineNode::new(
             Node::new(ValidatorIndex(i), NodeConfig::default(), schedule()),
             behaviour,
@@ -458,30 +521,28 @@ mod tests {
         std::iter::from_fn(|| n.poll_output()).collect()
     }
 
-    /// The leader of slot 1 started and its block for slot 1 (and, when
-    /// `both`, slot 2) produced; all outputs.
-    fn lead(behaviour: Behaviour, both: bool) -> Vec<Output> {
-        let leader = schedule().leader(Slot(1));
-        let mut n = node(leader.0, behaviour);
-        n.handle_start(Duration::ZERO);
-        n.handle_timer(Duration::from_millis(400), Timer::ProduceBlock(Slot(1)));
-        if both {
-            n.handle_timer(Duration::from_millis(800), Timer::ProduceBlock(Slot(2)));
-        }
-        drain(&mut n)
+    /// The leader of slot 1, started, produces its blocks of slots 1 and 2;
+    /// all outputs.
+    fn lead(behaviour: Option<Behaviour>) -> Vec<Output> {
+        let mut n = Driver::new(schedule().leader(Slot(1)).0, behaviour);
+        n.start(Duration::ZERO);
+        n.timer(Duration::from_millis(400), Timer::ProduceBlock(Slot(1)));
+        n.timer(Duration::from_millis(800), Timer::ProduceBlock(Slot(2)));
+        n.drain()
     }
 
-    fn shreds(outs: &[Output]) -> Vec<(Option<ValidatorIndex>, Shred)> {
+    /// Shreds sent.
+    fn shreds(outs: &[Output]) -> Vec<Shred> {
         outs.iter()
             .filter_map(|o| match o {
                 Output::Send {
-                    to,
-                    message: Message::Shred(s),
-                } => Some((Some(*to), *s)),
-                Output::Broadcast {
                     message: Message::Shred(s),
                     ..
-                } => Some((None, *s)),
+                }
+                | Output::Broadcast {
+                    message: Message::Shred(s),
+                    ..
+                } => Some(*s),
                 _ => None,
             })
             .collect()
@@ -499,74 +560,102 @@ mod tests {
             .collect()
     }
 
-    const HONEST: Behaviour = Behaviour::VoteDelayer {
-        delay: Duration::ZERO,
-    };
+    fn produced(outs: &[Output]) -> Vec<BlockId> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Output::Event(Event::BlockProduced { block, .. }) => Some(*block),
+                _ => None,
+            })
+            .collect()
+    }
 
-    #[test]
-    fn honest_leader_sends_all_shreds() {
-        // Zero delay releases every vote on the next input: the baseline.
-        let c = NodeConfig::default();
-        let outs = lead(Behaviour::SkipAlways, false);
-        assert_eq!(shreds(&outs).len() as u32, c.slices_per_block * c.shreds_per_slice);
+    fn is_notar(v: &Vote) -> bool {
+        matches!(v.kind, VoteKind::Notar(_))
     }
 
     #[test]
     fn silent_leader_sends_no_shreds_but_votes() {
-        let outs = lead(Behaviour::SilentLeader, false);
+        let c = NodeConfig::default();
+        let honest = lead(None);
+        assert_eq!(
+            shreds(&honest).len() as u32,
+            2 * c.slices_per_block * c.shreds_per_slice
+        );
+        let outs = lead(Some(Behaviour::SilentLeader));
         assert!(shreds(&outs).is_empty());
-        assert!(outs
-            .iter()
-            .any(|o| matches!(o, Output::Event(Event::BlockProduced { .. }))));
+        assert_eq!(produced(&outs).len(), 2);
         assert!(votes(&outs)
             .iter()
-            .any(|v| v.slot == Slot(1) && matches!(v.kind, VoteKind::Notar(_))));
+            .any(|v| v.slot == Slot(1) && is_notar(v)));
     }
 
     #[test]
     fn withholding_leader_leaves_slices_short_of_gamma() {
         let c = NodeConfig::default();
-        let outs = lead(Behaviour::WithholdingLeader { withhold_share: 0.6 }, false);
+        let outs = lead(Some(Behaviour::WithholdingLeader {
+            withhold_share: 0.6,
+        }));
         let sent = shreds(&outs);
-        let total = (c.slices_per_block * c.shreds_per_slice) as usize;
-        assert!(sent.len() > total / 5 && sent.len() < total * 3 / 5, "{}", sent.len());
+        let total = (2 * c.slices_per_block * c.shreds_per_slice) as usize;
+        assert!(
+            sent.len() > total / 5 && sent.len() < total * 3 / 5,
+            "{}",
+            sent.len()
+        );
         let short = (0..c.slices_per_block)
-            .filter(|&sl| (sent.iter().filter(|(_, s)| s.slice == sl).count() as u32) < c.data_shreds_per_slice)
+            .filter(|&sl| {
+                let n = sent
+                    .iter()
+                    .filter(|s| s.block.slot == Slot(1) && s.slice == sl)
+                    .count();
+                (n as u32) < c.data_shreds_per_slice
+            })
             .count();
         assert!(short > 0);
     }
 
     #[test]
     fn equivocating_leader_sends_two_consistent_blocks() {
-        let outs = lead(Behaviour::EquivocatingLeader, true);
-        let leader = schedule().leader(Slot(1));
+        let outs = lead(Some(Behaviour::EquivocatingLeader));
+        let a = produced(&outs);
+        assert_eq!(a.len(), 2);
         let sent = shreds(&outs);
         for slot in [Slot(1), Slot(2)] {
             let hashes: BTreeSet<BlockHash> = sent
                 .iter()
-                .filter(|(_, s)| s.block.slot == slot)
-                .map(|(_, s)| s.block.hash)
+                .filter(|s| s.block.slot == slot)
+                .map(|s| s.block.hash)
                 .collect();
             assert_eq!(hashes.len(), 2, "slot {slot}");
         }
-        for (to, s) in &sent {
-            let odd = to.unwrap_or(leader).0 % 2 == 1;
-            let a = if odd { equivocation_variant(s.block.hash) } else { s.block.hash };
-            assert_ne!(odd, a == s.block.hash);
-            // Slot 1 builds on genesis in both blocks; slot 2 on the same
-            // variant of slot 1.
-            if s.block.slot == Slot(1) {
-                assert_eq!(s.parent, BlockId::GENESIS);
+        for s in &sent {
+            // Odd relays get block B, whose slot-2 block builds on B of slot 1.
+            let odd = s.relay.0 % 2 == 1;
+            let variant = |b: BlockId| {
+                if odd {
+                    equivocation_variant(b.hash)
+                } else {
+                    b.hash
+                }
+            };
+            let k = (s.block.slot.0 - 1) as usize;
+            assert_eq!(s.block.hash, variant(a[k]));
+            let parent = if k == 0 {
+                BlockId::GENESIS
             } else {
-                let b1 = sent.iter().find(|(t, p)| p.block.slot == Slot(1) && (t.unwrap_or(leader).0 % 2 == 1) == odd);
-                assert_eq!(s.parent, b1.unwrap().1.block);
-            }
+                BlockId {
+                    slot: Slot(1),
+                    hash: variant(a[0]),
+                }
+            };
+            assert_eq!(s.parent, parent);
         }
     }
 
-    /// Shreds of two different blocks of slot 1, from its leader.
-    fn two_blocks() -> (ValidatorIndex, [Shred; 2]) {
+    #[test]
+    fn double_voter_votes_for_both_blocks() {
         let leader = schedule().leader(Slot(1));
+        let me = (leader.0 + 1) % 4;
         let shred = |h| Shred {
             leader,
             block: BlockId {
@@ -577,22 +666,19 @@ mod tests {
             slice: 0,
             slices: 4,
             index: 0,
+            relay: ValidatorIndex(me),
         };
-        (leader, [shred(11), shred(13)])
-    }
-
-    #[test]
-    fn double_voter_votes_for_both_blocks() {
-        let (leader, blocks) = two_blocks();
-        let me = (leader.0 + 1) % 4;
-        for (behaviour, expected) in [(Behaviour::DoubleVoter, 3), (HONEST, 0)] {
-            let mut n = node(me, behaviour);
-            n.handle_start(Duration::ZERO);
-            for s in blocks {
-                n.handle_message(Duration::from_millis(500), leader, Message::Shred(s));
+        for (behaviour, expected) in [(Some(Behaviour::DoubleVoter), 3), (None, 0)] {
+            let mut n = Driver::new(me, behaviour);
+            n.start(Duration::ZERO);
+            for h in [11, 13] {
+                n.message(Duration::from_millis(500), leader, Message::Shred(shred(h)));
             }
-            let v = votes(&drain(&mut n));
-            let mine: Vec<_> = v.iter().filter(|v| v.voter.0 == me && v.slot == Slot(1)).collect();
+            let v = votes(&n.drain());
+            let mine: Vec<_> = v
+                .iter()
+                .filter(|v| v.voter.0 == me && v.slot == Slot(1))
+                .collect();
             assert_eq!(mine.len(), expected, "{behaviour:?}: {mine:?}");
             if expected > 0 {
                 for h in [11, 13] {
@@ -606,7 +692,7 @@ mod tests {
     #[test]
     fn vote_delayer_holds_votes_until_due() {
         let delay = Duration::from_millis(200);
-        let mut n = node(0, Behaviour::VoteDelayer { delay });
+        let mut n = byz(0, Behaviour::VoteDelayer { delay });
         n.handle_start(Duration::ZERO);
         drain(&mut n);
         let t = Duration::from_secs(2);
@@ -623,11 +709,9 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(wake.len(), 4, "one per skip vote of the window");
-        assert!(wake.iter().all(|(at, _)| *at == t + delay));
-        // Too early: nothing.
+        assert_eq!(wake, vec![(t + delay, WAKE_GENERATION_BASE + 1)]);
         n.handle_timer(t + delay / 2, Timer::Standstill(wake[0].1));
-        assert!(votes(&drain(&mut n)).is_empty());
+        assert!(votes(&drain(&mut n)).is_empty(), "not due yet");
         n.handle_timer(t + delay, Timer::Standstill(wake[0].1));
         let released = votes(&drain(&mut n));
         assert_eq!(released.len(), 4);
@@ -637,35 +721,50 @@ mod tests {
     #[test]
     fn vote_delayer_releases_on_any_later_input() {
         let delay = Duration::from_millis(200);
-        let mut n = node(0, Behaviour::VoteDelayer { delay });
+        let mut n = byz(0, Behaviour::VoteDelayer { delay });
         n.handle_start(Duration::ZERO);
         n.handle_timer(Duration::from_secs(2), Timer::Timeout(Slot(1)));
         drain(&mut n);
-        let tx = Transaction { id: 1, size_bytes: 250 };
-        n.handle_transaction(Duration::from_secs(3), tx);
+        n.handle_transaction(
+            Duration::from_secs(3),
+            Transaction {
+                id: 1,
+                size_bytes: 250,
+            },
+        );
         assert_eq!(votes(&drain(&mut n)).len(), 4);
     }
 
     #[test]
     fn skip_always_replaces_notar_and_final_with_skip() {
-        let outs = lead(Behaviour::SkipAlways, false);
-        let v = votes(&outs);
+        let honest = votes(&lead(None));
+        assert!(honest.iter().any(is_notar));
+        let outs = lead(Some(Behaviour::SkipAlways));
         assert!(!shreds(&outs).is_empty(), "still proposes");
-        assert!(v.iter().all(|v| !matches!(v.kind, VoteKind::Notar(_) | VoteKind::Final)));
-        assert_eq!(v.iter().filter(|v| v.slot == Slot(1) && v.kind == VoteKind::Skip).count(), 1);
-        // The honest leader notar-votes its block.
-        let honest = votes(&lead(HONEST, false));
-        assert!(honest.is_empty() || honest.iter().any(|v| matches!(v.kind, VoteKind::Notar(_))));
+        let v = votes(&outs);
+        assert!(v.iter().all(|v| !is_notar(v) && v.kind != VoteKind::Final));
+        for slot in [Slot(1), Slot(2)] {
+            assert_eq!(
+                v.iter()
+                    .filter(|v| v.slot == slot && v.kind == VoteKind::Skip)
+                    .count(),
+                1
+            );
+        }
     }
 
     #[test]
-    fn names_round_trip() {
+    fn names_match_the_enum_order() {
         let all = [
             Behaviour::EquivocatingLeader,
             Behaviour::SilentLeader,
-            Behaviour::WithholdingLeader { withhold_share: 0.5 },
+            Behaviour::WithholdingLeader {
+                withhold_share: 0.5,
+            },
             Behaviour::DoubleVoter,
-            Behaviour::VoteDelayer { delay: Duration::ZERO },
+            Behaviour::VoteDelayer {
+                delay: Duration::ZERO,
+            },
             Behaviour::SkipAlways,
         ];
         for (b, name) in all.iter().zip(Behaviour::NAMES) {
