@@ -50,8 +50,9 @@ struct SlotRecord {
     last_news_ns: u64,
 }
 
-/// Counters and histograms of one validator.
-#[derive(Clone, Debug, Default)]
+/// Counters and histograms of one validator (histograms with 2 significant
+/// digits, to keep memory small for large validator sets).
+#[derive(Clone, Debug)]
 pub struct ValidatorStats {
     /// Messages sent.
     pub messages_sent: u64,
@@ -73,11 +74,38 @@ pub struct ValidatorStats {
     pub slots_proposed: u64,
 }
 
+impl Default for ValidatorStats {
+    fn default() -> Self {
+        Self {
+            messages_sent: 0,
+            bytes_sent: 0,
+            messages_received: 0,
+            bytes_received: 0,
+            finalization: LatencyHistogram::coarse(),
+            notarization: LatencyHistogram::coarse(),
+            slots_finalized: 0,
+            slots_fast: 0,
+            slots_proposed: 0,
+        }
+    }
+}
+
+/// Latency histograms of the current second; replaced by their percentiles
+/// when the second is over, so that closed seconds hold numbers only.
+#[derive(Debug)]
+struct BucketLatency {
+    finalization: LatencyHistogram,
+    notarization: LatencyHistogram,
+}
+
 /// Per-second accumulators.
 #[derive(Debug, Default)]
 struct Bucket {
-    finalization: LatencyHistogram,
-    notarization: LatencyHistogram,
+    /// Histograms while the second is current.
+    live: Option<Box<BucketLatency>>,
+    /// Finalization p50 and p99, notarization p50 and p99 (ms), once
+    /// closed.
+    closed_ms: [f64; 4],
     finalizations: u64,
     tx_finalized: u64,
     fast_stake: u128,
@@ -150,6 +178,34 @@ impl Collector {
             self.buckets.resize_with(i + 1, Bucket::default);
         }
         &mut self.buckets[i]
+    }
+
+    /// The latency histograms of the second containing `now_ns`, which is
+    /// the current one (events come in time order): earlier seconds are
+    /// closed into percentiles first.
+    fn bucket_latency(&mut self, now_ns: u64) -> &mut BucketLatency {
+        let i = (now_ns / NS_PER_S) as usize;
+        self.bucket(now_ns);
+        for b in self.buckets[..i].iter_mut() {
+            if let Some(live) = b.live.take() {
+                b.closed_ms = Self::bucket_percentiles(&live);
+            }
+        }
+        self.buckets[i].live.get_or_insert_with(|| {
+            Box::new(BucketLatency {
+                finalization: LatencyHistogram::coarse(),
+                notarization: LatencyHistogram::coarse(),
+            })
+        })
+    }
+
+    fn bucket_percentiles(live: &BucketLatency) -> [f64; 4] {
+        [
+            live.finalization.quantile_ms(0.5),
+            live.finalization.quantile_ms(0.99),
+            live.notarization.quantile_ms(0.5),
+            live.notarization.quantile_ms(0.99),
+        ]
     }
 
     /// A message of `bytes` left validator `from`.
@@ -230,7 +286,7 @@ impl Collector {
                             let latency = now_ns.saturating_sub(p);
                             self.notarization.record_ns(latency);
                             self.validators[vi].notarization.record_ns(latency);
-                            self.bucket(now_ns).notarization.record_ns(latency);
+                            self.bucket_latency(now_ns).notarization.record_ns(latency);
                         }
                     }
                 }
@@ -270,9 +326,8 @@ impl Collector {
                 self.finalization_slow.record_ns(latency);
             }
             self.validators[vi].finalization.record_ns(latency);
-            let bucket = self.bucket(now_ns);
-            bucket.finalization.record_ns(latency);
-            bucket.finalizations += 1;
+            self.bucket_latency(now_ns).finalization.record_ns(latency);
+            self.bucket(now_ns).finalizations += 1;
         }
         // Transactions whose client is attached to this validator.
         let mut done = Vec::new();
@@ -424,16 +479,22 @@ impl Collector {
             .iter()
             .take(buckets_complete.max(1).min(self.buckets.len()))
             .enumerate()
-            .map(|(i, b)| TimeBucket {
-                t_s: i as f64,
-                finalizations: b.finalizations,
-                finalization_latency_ms_p50: b.finalization.quantile_ms(0.5),
-                finalization_latency_ms_p99: b.finalization.quantile_ms(0.99),
-                notarization_latency_ms_p50: b.notarization.quantile_ms(0.5),
-                notarization_latency_ms_p99: b.notarization.quantile_ms(0.99),
-                throughput_tps: b.tx_finalized as f64,
-                fast_path_ratio: (b.finalized_stake > 0)
-                    .then(|| ratio(b.fast_stake, b.finalized_stake)),
+            .map(|(i, b)| {
+                let ms = b
+                    .live
+                    .as_deref()
+                    .map_or(b.closed_ms, Self::bucket_percentiles);
+                TimeBucket {
+                    t_s: i as f64,
+                    finalizations: b.finalizations,
+                    finalization_latency_ms_p50: ms[0],
+                    finalization_latency_ms_p99: ms[1],
+                    notarization_latency_ms_p50: ms[2],
+                    notarization_latency_ms_p99: ms[3],
+                    throughput_tps: b.tx_finalized as f64,
+                    fast_path_ratio: (b.finalized_stake > 0)
+                        .then(|| ratio(b.fast_stake, b.finalized_stake)),
+                }
             })
             .collect();
         let mut counts = self.counts;

@@ -4,10 +4,12 @@ use hdrhistogram::Histogram;
 
 use crate::report::Percentiles;
 
-/// A latency histogram with microsecond resolution, 3 significant digits,
-/// from 1 µs up to 1 hour (larger samples are clamped to 1 hour).
+/// A latency histogram with microsecond resolution, from 1 µs up to 1 hour
+/// (larger samples are clamped to 1 hour): 3 significant digits
+/// ([`LatencyHistogram::new`], about 190 KiB) or 2
+/// ([`LatencyHistogram::coarse`], 1% resolution, about 25 KiB).
 ///
-/// Its memory is fixed (a few tens of KiB) whatever the number of samples.
+/// Its memory is fixed whatever the number of samples.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
     histogram: Histogram<u64>,
@@ -22,10 +24,20 @@ impl Default for LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// An empty histogram.
+    /// An empty histogram, 3 significant digits.
     pub fn new() -> Self {
+        Self::with_digits(3)
+    }
+
+    /// An empty histogram, 2 significant digits (values within 1%): for the
+    /// many small histograms of a run (per validator, per second).
+    pub fn coarse() -> Self {
+        Self::with_digits(2)
+    }
+
+    fn with_digits(digits: u8) -> Self {
         Self {
-            histogram: Histogram::new_with_bounds(1, LATENCY_US_MAX, 3)
+            histogram: Histogram::new_with_bounds(1, LATENCY_US_MAX, digits)
                 .expect("static histogram bounds are valid"),
         }
     }
