@@ -37,9 +37,9 @@ impl Tally {
 /// Votes and certificates of one slot.
 #[derive(Debug, Default)]
 struct SlotPool {
-    /// First notar-or-skip vote per validator: `Some(Some(hash))` notar,
-    /// `Some(None)` skip.
-    first_vote: BTreeMap<ValidatorIndex, Option<BlockHash>>,
+    /// First notar-or-skip vote per validator (indexed by validator; empty
+    /// until the first vote): `Some(Some(hash))` notar, `Some(None)` skip.
+    first_vote: Vec<Option<Option<BlockHash>>>,
     /// Notar-fallback votes stored per validator (at most 3).
     notar_fallback_votes: BTreeMap<ValidatorIndex, Vec<BlockHash>>,
     /// NotarVote tally per block.
@@ -101,14 +101,18 @@ impl Pool {
     pub fn add_vote(&mut self, vote: Vote) -> Vec<Arc<Certificate>> {
         assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
         let stake = self.validators.stake(vote.voter);
+        let n = self.validators.len();
         let sp = self.slots.entry(vote.slot).or_default();
+        if sp.first_vote.is_empty() {
+            sp.first_vote = vec![None; n];
+        }
         let mut touched: [Option<(CertificateKind, Option<BlockHash>)>; 3] = [None; 3];
         match vote.kind {
             VoteKind::Notar(block) => {
-                if sp.first_vote.contains_key(&vote.voter) {
+                if sp.first_vote[vote.voter.idx()].is_some() {
                     return Vec::new();
                 }
-                sp.first_vote.insert(vote.voter, Some(block));
+                sp.first_vote[vote.voter.idx()] = Some(Some(block));
                 SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
                 SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
                 touched = [
@@ -118,10 +122,10 @@ impl Pool {
                 ];
             }
             VoteKind::Skip => {
-                if sp.first_vote.contains_key(&vote.voter) {
+                if sp.first_vote[vote.voter.idx()].is_some() {
                     return Vec::new();
                 }
-                sp.first_vote.insert(vote.voter, None);
+                sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
                 sp.skip_or_fallback.add(vote.voter, stake);
                 touched[0] = Some((CertificateKind::Skip, None));
