@@ -17,6 +17,8 @@
 //! storage and certificates), [`node`] (Algorithms 1 and 2, Rotor,
 //! Blokstor), [`config`] (protocol parameters).
 
+#![warn(missing_docs)]
+
 pub mod byzantine;
 pub mod config;
 pub mod message;
