@@ -7,6 +7,7 @@
 //! safety check), [`runner`] (one run from scenario to report), [`cmd`]
 //! (subcommands).
 
+mod chaos;
 pub mod cmd;
 pub mod metrics;
 pub mod runner;

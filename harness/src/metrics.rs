@@ -14,7 +14,7 @@ use whiteout_node::{
 use whiteout_results::cdf::LatencyCdf;
 use whiteout_results::{
     BlockEvidence, LatencyHistogram, Percentiles, SafetyViolation, SlotCounts, TimeBucket,
-    TransactionCounts,
+    TransactionCounts, WindowFigures,
 };
 
 const NS_PER_S: u64 = 1_000_000_000;
@@ -350,6 +350,12 @@ impl Collector {
         }
     }
 
+    /// A finalization that is not measured (a restarting validator handed
+    /// certificates): only the safety check sees it.
+    pub fn check_safety_only(&mut self, now_ns: u64, v: ValidatorIndex, block: BlockId) {
+        self.check_safety(now_ns, v, block);
+    }
+
     /// Safety: no two validators finalize different blocks in one slot.
     fn check_safety(&mut self, now_ns: u64, v: ValidatorIndex, block: BlockId) {
         let entry = self.finalized_blocks.entry(block.slot).or_default();
@@ -523,6 +529,49 @@ impl Collector {
                 &self.finalization_fast,
                 &self.finalization_slow,
             ),
+        }
+    }
+
+    /// Figures over the whole seconds `[start_s, end_s)` of the run.
+    pub fn window_figures(&self, start_s: u64, end_s: u64) -> WindowFigures {
+        let end = (end_s as usize).min(self.buckets.len());
+        let start = (start_s as usize).min(end);
+        let buckets = &self.buckets[start..end];
+        let mut p50s: Vec<(f64, u64)> = Vec::new();
+        let (mut fins, mut txs, mut fast, mut total) = (0u64, 0u64, 0u128, 0u128);
+        for b in buckets {
+            let ms = b
+                .live
+                .as_deref()
+                .map_or(b.closed_ms, Self::bucket_percentiles);
+            if b.finalizations > 0 {
+                p50s.push((ms[0], b.finalizations));
+            }
+            fins += b.finalizations;
+            txs += b.tx_finalized;
+            fast += b.fast_stake;
+            total += b.finalized_stake;
+        }
+        p50s.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut acc = 0;
+        let p50 = p50s
+            .iter()
+            .find(|(_, w)| {
+                acc += w;
+                acc * 2 >= fins
+            })
+            .map_or(0.0, |(ms, _)| *ms);
+        let seconds = end_s.saturating_sub(start_s) as f64;
+        WindowFigures {
+            seconds,
+            finalizations: fins,
+            finalization_latency_ms_p50: p50,
+            throughput_tps: if seconds > 0.0 {
+                txs as f64 / seconds
+            } else {
+                0.0
+            },
+            fast_path_ratio: (total > 0).then(|| fast as f64 / total as f64),
         }
     }
 

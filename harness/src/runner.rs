@@ -109,7 +109,18 @@ pub fn run(
         .with_context(|| format!("{}: topology", loaded.source_name()))?;
     let wall_start = Instant::now();
     let mut memory = MemoryProbe::new();
-    let mut sim = Simulation::new(scenario, &topology, seed, duration);
+    let timeline = if scenario.has_chaos() {
+        let plan = scenario
+            .plan()
+            .with_context(|| format!("{}: [[fault]]", loaded.source_name()))?;
+        let infos = whiteout_chaos::ValidatorInfo::from_topology(&topology);
+        let timeline = whiteout_chaos::Timeline::new(&plan, seed, duration, &infos)
+            .with_context(|| format!("{}: [[fault]]", loaded.source_name()))?;
+        Some((timeline, plan.expect))
+    } else {
+        None
+    };
+    let mut sim = Simulation::with_timeline(scenario, &topology, seed, duration, timeline);
     let info = ScenarioInfo {
         name: scenario.name.clone(),
         seed,
@@ -274,8 +285,9 @@ fn build_report(
         time_series: snap.time_series,
         validators,
         safety_evidence: snap.safety_evidence,
-        faults: Vec::new(),
+        faults: sim.fault_windows(),
         latency_cdf: Some(snap.latency_cdf),
+        verdicts: sim.verdicts(),
         resources: Resources {
             wall_s,
             sim_s_per_wall_s: if wall_s > 0.0 {
@@ -331,6 +343,9 @@ pub fn summary_table(report: &Report) -> String {
         "  {:<26} {}\n",
         "safety violations", s.safety_violations
     ));
+    if let Some(v) = &report.verdicts {
+        out.push_str(&verdicts_table(report, v));
+    }
     let r = &report.resources;
     out.push_str(&format!(
         "  {:<26} {:.1}s wall, {:.0}x real time, peak RSS {:.0} MiB\n",
@@ -339,6 +354,55 @@ pub fn summary_table(report: &Report) -> String {
         r.sim_s_per_wall_s,
         r.peak_rss_bytes as f64 / (1024.0 * 1024.0)
     ));
+    out
+}
+
+fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
+    let mut out = String::new();
+    let ok = |b: bool| if b { "ok" } else { "VIOLATED" };
+    out.push_str(&format!(
+        "  {:<26} {} ({} violation(s))\n",
+        "verdict: safety",
+        ok(v.safe),
+        report.summary.safety_violations
+    ));
+    out.push_str(&format!(
+        "  {:<26} {} (longest stall {:.1}s from {:.1}s{})\n",
+        "verdict: liveness",
+        ok(v.liveness_ok),
+        v.longest_stall_s,
+        v.longest_stall_start_s,
+        v.max_stall_s
+            .map(|m| format!(", max_stall {m:.1}s"))
+            .unwrap_or_default()
+    ));
+    let opt =
+        |x: Option<f64>, unit: &str| x.map_or_else(|| "-".into(), |x| format!("{x:.2}{unit}"));
+    for (f, w) in v.faults.iter().zip(&report.faults) {
+        let b = f.before.as_ref();
+        out.push_str(&format!(
+            "  fault {:<20} {:>7.1}s-{:<7} recovery {:<8} p50 {} -> {:.0}ms  tps {} -> {:.0}  fast {} -> {}\n",
+            f.name,
+            w.start_s,
+            w.end_s.map_or_else(|| "end".into(), |e| format!("{e:.1}s")),
+            opt(f.recovery_s, "s"),
+            opt(b.map(|b| b.finalization_latency_ms_p50), "ms"),
+            f.during.finalization_latency_ms_p50,
+            opt(b.map(|b| b.throughput_tps), ""),
+            f.during.throughput_tps,
+            opt(b.and_then(|b| b.fast_path_ratio), ""),
+            opt(f.during.fast_path_ratio, "")
+        ));
+    }
+    for r in &v.restarts {
+        out.push_str(&format!(
+            "  restart of validator {:<5} at {:.1}s: caught up {}\n",
+            r.validator,
+            r.restart_s,
+            r.catch_up_s
+                .map_or_else(|| "never".into(), |c| format!("after {c:.2}s"))
+        ));
+    }
     out
 }
 

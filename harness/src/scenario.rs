@@ -43,6 +43,28 @@ pub struct Scenario {
     /// Transaction load.
     #[serde(default)]
     pub load: LoadConfig,
+    /// Chaos faults (`[[fault]]`), see `whiteout_chaos` and the README.
+    #[serde(default)]
+    pub fault: Vec<whiteout_chaos::FaultSpec>,
+    /// What must hold despite the faults (`[expect]`).
+    #[serde(default)]
+    pub expect: whiteout_chaos::Expect,
+}
+
+impl Scenario {
+    /// The faults parsed into a plan (checks that need no validator set).
+    ///
+    /// # Errors
+    /// The first invalid `[[fault]]`, naming it and the field.
+    pub fn plan(&self) -> Result<whiteout_chaos::Plan, whiteout_chaos::ChaosError> {
+        whiteout_chaos::Plan::parse(&self.fault, self.expect.clone())
+    }
+
+    /// Whether the run has faults or expectations to judge (then the
+    /// report carries verdicts).
+    pub fn has_chaos(&self) -> bool {
+        !self.fault.is_empty() || self.expect.max_stall.is_some()
+    }
 }
 
 /// `[network]`: applied to every directed link and every validator.
@@ -407,6 +429,19 @@ impl Scenario {
         }
         if let Err(e) = self.topology.validate() {
             return bad("topology", e.to_string());
+        }
+        if let Err(whiteout_chaos::ChaosError::Fault {
+            index,
+            name,
+            field,
+            message,
+        }) = self.plan()
+        {
+            let name = name.map(|n| format!(" ({n:?})")).unwrap_or_default();
+            return bad(
+                &format!("fault[{index}].{field}"),
+                format!("{message}{name}"),
+            );
         }
         Ok(())
     }

@@ -34,11 +34,16 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use whiteout_chaos::{Action, Expect, FaultId, Observation, Timeline};
+use whiteout_node::byzantine::ByzantineNode;
 use whiteout_node::{
-    mix64, BlockHash, BlockId, CertificateKind, LeaderSchedule, Message, Node, NodeConfig, Output,
-    Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet,
+    mix64, BlockHash, BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig,
+    Output, Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet,
 };
+use whiteout_results::{FaultVerdict, FaultWindow, RestartCatchUp, Verdicts};
 use whiteout_topologies::Topology;
+
+use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window};
 
 use crate::metrics::Collector;
 use crate::scenario::Scenario;
@@ -56,6 +61,11 @@ enum SimEvent {
     Timer {
         node: u32,
         timer: Timer,
+        /// The validator's timer generation when set (a crash or a clock
+        /// change makes older timers stale).
+        generation: u32,
+        /// When the timer fires, in the validator's local time (ns).
+        local_at_ns: u64,
     },
     ClientTransaction,
     /// Hand the shreds of an inbox that have arrived by now to the
@@ -135,8 +145,15 @@ pub struct Simulation {
     /// Event payloads by slab index; `slab_free` lists the free indices.
     slab: Vec<Option<SimEvent>>,
     slab_free: Vec<u32>,
-    nodes: Vec<Node>,
+    nodes: Vec<Validator>,
     net: Network,
+    config: NodeConfig,
+    /// Faults and their state; `None` for a run without chaos (then the
+    /// simulation is exactly the plain one).
+    pub(crate) chaos: Option<Box<ChaosState>>,
+    /// Restart catch-up: certificates handed to a restarting node do not
+    /// count as measured events (only the safety check sees them).
+    feeding: bool,
     rng: ChaCha8Rng,
     schedule: Arc<LeaderSchedule>,
     /// Metrics of the run.
@@ -168,6 +185,18 @@ impl Simulation {
     /// Builds the simulation of `scenario` on `topology` with `seed`,
     /// running for `duration` of simulated time.
     pub fn new(scenario: &Scenario, topology: &Topology, seed: u64, duration: Duration) -> Self {
+        Self::with_timeline(scenario, topology, seed, duration, None)
+    }
+
+    /// [`Simulation::new`] with a fault timeline (and the liveness bound
+    /// of `[expect]`, for the verdicts).
+    pub fn with_timeline(
+        scenario: &Scenario,
+        topology: &Topology,
+        seed: u64,
+        duration: Duration,
+        chaos: Option<(Timeline, Expect)>,
+    ) -> Self {
         let stakes: Vec<u64> = topology
             .validators
             .iter()
@@ -182,7 +211,13 @@ impl Simulation {
         ));
         let n = stakes.len();
         let nodes = (0..n)
-            .map(|i| Node::new(ValidatorIndex(i as u32), config.clone(), schedule.clone()))
+            .map(|i| {
+                Validator::Honest(Node::new(
+                    ValidatorIndex(i as u32),
+                    config.clone(),
+                    schedule.clone(),
+                ))
+            })
             .collect();
         let net = Network {
             n,
@@ -201,6 +236,8 @@ impl Simulation {
             slab_free: Vec::new(),
             nodes,
             net,
+            chaos: chaos.map(|(t, e)| Box::new(ChaosState::new(t, e, n))),
+            feeding: false,
             rng: ChaCha8Rng::seed_from_u64(seed),
             schedule,
             metrics: Collector::new(stakes),
@@ -219,6 +256,7 @@ impl Simulation {
             inboxes: BTreeMap::new(),
             inbox_checks: BTreeMap::new(),
             data_shreds_per_slice: config.data_shreds_per_slice,
+            config,
             queue_len_max: 0,
             events_by_kind: [0; 8],
         };
@@ -287,6 +325,11 @@ impl Simulation {
             let check = self.inbox_checks.first_key_value().map(|(k, _)| *k);
             let (at_ns, take_check) = match (main, check) {
                 (None, None) => {
+                    if let Some(d) = self.chaos_deadline_ns().filter(|&d| d <= until) {
+                        self.advance_to(d.max(self.now_ns));
+                        self.poll_chaos();
+                        continue;
+                    }
                     self.now_ns = until;
                     break;
                 }
@@ -294,16 +337,19 @@ impl Simulation {
                 (None, Some(c)) => (c.0, true),
                 (Some(m), _) => (m.0, false),
             };
+            // A fault due before the next event is applied first.
+            if let Some(d) = self.chaos_deadline_ns() {
+                if d <= at_ns && d <= until {
+                    self.advance_to(d.max(self.now_ns));
+                    self.poll_chaos();
+                    continue;
+                }
+            }
             if at_ns > until {
                 self.now_ns = until;
                 break;
             }
-            self.now_ns = at_ns;
-            while self.now_ns >= self.next_settle_ns {
-                self.metrics.settle(self.next_settle_ns);
-                self.next_settle_ns += NS_PER_S;
-                self.prune();
-            }
+            self.advance_to(at_ns);
             if take_check {
                 let (_, (to, block, slice)) = self.inbox_checks.pop_first().expect("peeked");
                 self.events_by_kind[7] += 1;
@@ -314,6 +360,9 @@ impl Simulation {
                 self.slab_free.push(q.slab);
                 self.dispatch(event);
             }
+            if self.chaos.as_ref().is_some_and(|c| c.dirty) {
+                self.poll_chaos();
+            }
             self.events_processed += 1;
             self.queue_len_max = self.queue_len_max.max(self.queue.len());
             budget -= 1;
@@ -323,8 +372,25 @@ impl Simulation {
         }
     }
 
+    /// Moves simulated time to `at_ns`, settling metrics on the way.
+    fn advance_to(&mut self, at_ns: u64) {
+        self.now_ns = at_ns;
+        while self.now_ns >= self.next_settle_ns {
+            self.metrics.settle(self.next_settle_ns);
+            self.next_settle_ns += NS_PER_S;
+            self.prune();
+        }
+    }
+
+    /// `now` as validator `v` sees it (its local clock).
+    fn local_now(&self, v: usize) -> Duration {
+        match &self.chaos {
+            Some(c) => Duration::from_nanos(c.clocks[v].local_ns(self.now_ns)),
+            None => Duration::from_nanos(self.now_ns),
+        }
+    }
+
     fn dispatch(&mut self, event: SimEvent) {
-        let now = Duration::from_nanos(self.now_ns);
         let kind = match &event {
             SimEvent::Deliver { message, .. } => match message {
                 Message::Vote(_) => 0,
@@ -340,13 +406,44 @@ impl Simulation {
         self.events_by_kind[kind] += 1;
         match event {
             SimEvent::Deliver { to, from, message } => {
+                if self.nodes[to as usize].is_down() {
+                    return;
+                }
+                let now = self.local_now(to as usize);
                 let node = &mut self.nodes[to as usize];
                 node.handle_message(now, ValidatorIndex(from), message);
                 self.drain(to as usize);
             }
-            SimEvent::Timer { node, timer } => {
-                self.nodes[node as usize].handle_timer(now, timer);
-                self.drain(node as usize);
+            SimEvent::Timer {
+                node,
+                timer,
+                generation,
+                local_at_ns,
+            } => {
+                let v = node as usize;
+                if let Some(c) = &self.chaos {
+                    if c.generation[v] != generation || self.nodes[v].is_down() {
+                        return;
+                    }
+                    // A slowed clock has not reached the timer yet.
+                    let local = c.clocks[v].local_ns(self.now_ns);
+                    if local < local_at_ns {
+                        let at = c.clocks[v].sim_ns(local_at_ns, self.now_ns);
+                        self.push(
+                            at.max(self.now_ns + 1),
+                            SimEvent::Timer {
+                                node,
+                                timer,
+                                generation,
+                                local_at_ns,
+                            },
+                        );
+                        return;
+                    }
+                }
+                let now = self.local_now(v);
+                self.nodes[v].handle_timer(now, timer);
+                self.drain(v);
             }
             SimEvent::ClientTransaction => self.client_transaction(),
             SimEvent::SliceInbox { to, block, slice } => self.open_inbox(to, block, slice, false),
@@ -358,6 +455,7 @@ impl Simulation {
         let lowest = self
             .nodes
             .iter()
+            .filter_map(Validator::node)
             .map(Node::highest_finalized)
             .min()
             .unwrap_or(Slot::GENESIS);
@@ -391,7 +489,7 @@ impl Simulation {
             }
         });
         due.sort_unstable_by_key(|a| (a.0, a.1));
-        let t = Duration::from_nanos(now);
+        let t = self.local_now(to as usize);
         for (_, _, from, shred) in due {
             self.nodes[to as usize].handle_message(t, ValidatorIndex(from), Message::Shred(shred));
         }
@@ -456,7 +554,10 @@ impl Simulation {
             id,
             size_bytes: self.tx_size_bytes,
         };
-        let current = self.nodes[client].current_slot();
+        let current = match self.nodes[client].node() {
+            Some(node) => node.current_slot(),
+            None => self.chaos.as_ref().map_or(Slot::GENESIS, |c| c.obs_slot),
+        };
         let w = self.schedule.slots_per_window();
         let first = self.schedule.window_start(current.next());
         let mut leaders: Vec<ValidatorIndex> = Vec::new();
@@ -497,8 +598,19 @@ impl Simulation {
         }
         for output in outputs.drain(..) {
             match output {
-                Output::Send { to, message } => self.send(v, to.idx(), message),
+                Output::Send { to, message } => {
+                    if self.feeding && matches!(message, Message::Certificate(_)) {
+                        continue;
+                    }
+                    self.send(v, to.idx(), message)
+                }
                 Output::Broadcast { message, except } => {
+                    if let (Some(c), Message::Certificate(cert)) = (&mut self.chaos, &message) {
+                        if self.feeding {
+                            continue;
+                        }
+                        c.remember_certificate(cert);
+                    }
                     for to in 0..self.net.n {
                         if to != v && except.is_none_or(|e| e.idx() != to) {
                             self.send(v, to, message.clone());
@@ -506,38 +618,93 @@ impl Simulation {
                     }
                 }
                 Output::SetTimer { at, timer } => {
-                    let at_ns = (at.as_nanos() as u64).max(self.now_ns);
+                    let (at_ns, generation) = match &self.chaos {
+                        Some(c) => (
+                            c.clocks[v].sim_ns(at.as_nanos() as u64, self.now_ns),
+                            c.generation[v],
+                        ),
+                        None => (at.as_nanos() as u64, 0),
+                    };
                     self.push(
-                        at_ns,
+                        at_ns.max(self.now_ns),
                         SimEvent::Timer {
                             node: v as u32,
                             timer,
+                            generation,
+                            local_at_ns: at.as_nanos() as u64,
                         },
                     );
                 }
                 Output::Event(event) => {
+                    if let Some(c) = &mut self.chaos {
+                        let honest = matches!(self.nodes[v], Validator::Honest(_));
+                        c.on_event(self.now_ns, v, honest, &event);
+                        if self.feeding {
+                            if let Event::Finalized { block, .. } = event {
+                                self.metrics.check_safety_only(
+                                    self.now_ns,
+                                    ValidatorIndex(v as u32),
+                                    block,
+                                );
+                            }
+                            continue;
+                        }
+                    }
                     self.metrics
                         .on_event(self.now_ns, ValidatorIndex(v as u32), event)
                 }
             }
         }
         self.outputs = outputs;
+        if let Some(c) = &mut self.chaos {
+            if let Validator::Honest(node) = &self.nodes[v] {
+                c.observe_slot(node.current_slot());
+            }
+        }
     }
 
-    /// One message over one link: uplink queueing, loss, latency, jitter.
+    /// One message over one link: uplink queueing, loss, latency, jitter
+    /// (and the faults on the link).
     fn send(&mut self, from: usize, to: usize, message: Message) {
         let bytes = message.wire_bytes();
         let depart = self.net.uplink_free_ns[from].max(self.now_ns) + self.net.transmit_ns(bytes);
         self.net.uplink_free_ns[from] = depart;
         self.metrics.sent(from, bytes);
+        let mut plain = false;
+        let mut extra = None;
+        if let Some(c) = &self.chaos {
+            if c.partitioned(from, to) {
+                return;
+            }
+            extra = c.link(from, to);
+            plain = c.plain_delivery(from, to) || self.nodes[to].is_down();
+        }
         if self.net.loss_rate > 0.0 && self.rng.random::<f64>() < self.net.loss_rate {
             return;
         }
-        let arrival = depart + self.net.latency_ns[from * self.net.n + to] + self.jitter_ns();
+        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to] + self.jitter_ns();
+        if let Some(e) = extra {
+            if e.loss_rate > 0.0 && self.rng.random::<f64>() < e.loss_rate {
+                return;
+            }
+            arrival += e.latency_ns;
+            if e.jitter_ns > 0 {
+                arrival += self.rng.random_range(0..=e.jitter_ns);
+            }
+            if let Some(bps) = e.bandwidth_bps {
+                let c = self.chaos.as_mut().expect("link faults are chaos");
+                let done = c.link_transmit(from, to, depart, bytes, bps);
+                arrival += done - depart;
+            }
+        }
         self.metrics.received(to, bytes);
         match &message {
+            _ if plain => {}
             Message::Certificate(c) => {
-                if self.nodes[to].has_certificate(c) {
+                let Some(node) = self.nodes[to].node() else {
+                    unreachable!("down recipients get plain delivery")
+                };
+                if node.has_certificate(c) {
                     return;
                 }
                 let n = self.net.n;
@@ -550,7 +717,7 @@ impl Simulation {
                 }
                 due[to] = arrival;
             }
-            Message::Vote(v) if self.nodes[to].vote_is_moot(v) => return,
+            Message::Vote(v) if self.nodes[to].node().is_some_and(|n| n.vote_is_moot(v)) => return,
             Message::Shred(s) if s.leader.idx() != from => {
                 if !self.nodes[to].needs_shred(s.block, s.slice) {
                     return;
@@ -588,6 +755,397 @@ impl Simulation {
                 message,
             },
         );
+    }
+
+    fn chaos_deadline_ns(&self) -> Option<u64> {
+        let c = self.chaos.as_ref()?;
+        c.timeline.next_deadline().map(|d| d.as_nanos() as u64)
+    }
+
+    /// Polls the timeline and applies the actions due.
+    fn poll_chaos(&mut self) {
+        let Some(c) = self.chaos.as_mut() else {
+            return;
+        };
+        c.dirty = false;
+        let obs = Observation {
+            now: Duration::from_nanos(self.now_ns),
+            slot: c.obs_slot,
+            skipped_in_a_row: c.skipped_in_a_row,
+            schedule: &self.schedule,
+        };
+        let actions = c.timeline.poll(&obs);
+        for action in actions {
+            self.apply(action);
+        }
+    }
+
+    fn window_start(&mut self, id: FaultId) {
+        let now = self.now_ns;
+        let c = self.chaos.as_mut().expect("chaos");
+        c.windows.entry(id).or_insert(Window {
+            start_ns: now,
+            end_ns: None,
+            recovered_ns: None,
+        });
+    }
+
+    fn window_end(&mut self, id: FaultId) {
+        let now = self.now_ns;
+        let c = self.chaos.as_mut().expect("chaos");
+        if let Some(w) = c.windows.get_mut(&id) {
+            w.end_ns.get_or_insert(now);
+        }
+    }
+
+    /// Applies one action of the timeline (see `whiteout_chaos::Action`):
+    /// - partitions drop messages at send time (counted as sent, not
+    ///   received);
+    /// - a crashed validator's node is dropped, its timers go stale, its
+    ///   shred inboxes and earliest-certificate entries are forgotten, and
+    ///   messages reaching it while it is down are dropped;
+    /// - a restarted validator gets a fresh node which is handed, at once,
+    ///   the certificates of the most recent slots seen in the network
+    ///   (state sync from a peer); it is started from genesis
+    ///   (`handle_start`) only when these finalize nothing;
+    /// - link faults combine per directed link;
+    /// - clock faults change the validator's local clock (what its node
+    ///   sees as `now` and how its timers map to simulated time);
+    /// - Byzantine faults wrap the node, keeping its state.
+    fn apply(&mut self, action: Action) {
+        let now = self.now_ns;
+        match action {
+            Action::Partition {
+                id,
+                groups,
+                one_way,
+            } => {
+                let mut group = vec![u32::MAX; self.net.n];
+                for (g, vs) in groups.iter().enumerate() {
+                    for v in vs {
+                        group[v.idx()] = g as u32;
+                    }
+                }
+                let c = self.chaos.as_mut().expect("chaos");
+                c.partitions.push((id, group, one_way));
+                self.window_start(id);
+            }
+            Action::Heal { id } => {
+                let c = self.chaos.as_mut().expect("chaos");
+                c.partitions.retain(|(p, _, _)| *p != id);
+                self.window_end(id);
+            }
+            Action::Crash { id, validators } => {
+                self.window_start(id);
+                for v in validators {
+                    self.crash(v.idx());
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.crash_members.entry(id).or_default().insert(v.0);
+                }
+            }
+            Action::Restart { id, validators } => {
+                let mut ended = Vec::new();
+                for v in &validators {
+                    self.restart(v.idx());
+                    let c = self.chaos.as_mut().expect("chaos");
+                    for (crash, members) in c.crash_members.iter_mut() {
+                        if members.remove(&v.0) && members.is_empty() {
+                            ended.push(*crash);
+                        }
+                    }
+                }
+                ended.sort_unstable();
+                ended.dedup();
+                for crash in ended {
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.crash_members.remove(&crash);
+                    self.window_end(crash);
+                }
+                if !self
+                    .chaos
+                    .as_ref()
+                    .expect("chaos")
+                    .windows
+                    .contains_key(&id)
+                {
+                    // A restart fault: a moment.
+                    self.window_start(id);
+                    self.window_end(id);
+                }
+            }
+            Action::Link {
+                id,
+                links,
+                latency_ns_added,
+                jitter_ns,
+                loss_rate,
+                bandwidth_bps,
+            } => {
+                let c = self.chaos.as_mut().expect("chaos");
+                c.link_faults.push(LinkFault {
+                    id,
+                    links,
+                    extra: LinkExtra {
+                        latency_ns: latency_ns_added,
+                        jitter_ns,
+                        loss_rate,
+                        bandwidth_bps,
+                    },
+                });
+                c.rebuild_links();
+                self.window_start(id);
+            }
+            Action::LinkRestore { id } => {
+                let c = self.chaos.as_mut().expect("chaos");
+                c.link_faults.retain(|f| f.id != id);
+                c.rebuild_links();
+                self.window_end(id);
+            }
+            Action::Clock {
+                id,
+                validators,
+                rate,
+                jump_ns,
+            } => {
+                for v in &validators {
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.clocks[v.idx()].set(now, rate, jump_ns);
+                    self.retime_timers(v.idx());
+                }
+                self.window_start(id);
+            }
+            Action::ClockRestore { id, validators } => {
+                for v in &validators {
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.clocks[v.idx()].set(now, 1.0, 0);
+                    self.retime_timers(v.idx());
+                }
+                self.window_end(id);
+            }
+            Action::Byzantine {
+                id,
+                validators,
+                behaviour,
+            } => {
+                for v in &validators {
+                    let i = v.idx();
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.behaviour[i] = Some(behaviour);
+                    c.ever_byzantine[i] = true;
+                    let node = match std::mem::replace(&mut self.nodes[i], Validator::Down) {
+                        Validator::Honest(n) => Some(n),
+                        Validator::Byzantine(b) => Some(b.into_inner()),
+                        Validator::Down => None,
+                    };
+                    if let Some(node) = node {
+                        self.nodes[i] =
+                            Validator::Byzantine(Box::new(ByzantineNode::new(node, behaviour)));
+                    }
+                }
+                self.window_start(id);
+            }
+            Action::Honest { id, validators } => {
+                for v in &validators {
+                    let i = v.idx();
+                    let c = self.chaos.as_mut().expect("chaos");
+                    c.behaviour[i] = None;
+                    if let Validator::Byzantine(b) =
+                        std::mem::replace(&mut self.nodes[i], Validator::Down)
+                    {
+                        self.nodes[i] = Validator::Honest(b.into_inner());
+                    }
+                }
+                self.window_end(id);
+            }
+        }
+    }
+
+    /// Validator `v` stops: its state, timers and shortcut entries go.
+    fn crash(&mut self, v: usize) {
+        self.nodes[v] = Validator::Down;
+        let c = self.chaos.as_mut().expect("chaos");
+        c.generation[v] = c.generation[v].wrapping_add(1);
+        c.ever_crashed[v] = true;
+        let to = v as u32;
+        let keys: Vec<_> = self
+            .inboxes
+            .range((to, BlockId::GENESIS, 0)..)
+            .take_while(|(k, _)| k.0 == to)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            if let Some(check) = self.inboxes.remove(&k).and_then(|i| i.check) {
+                self.inbox_checks.remove(&check);
+            }
+        }
+        for due in self.certificate_due.values_mut() {
+            due[v] = u64::MAX;
+        }
+    }
+
+    /// Validator `v` comes back with a fresh node (Byzantine if a
+    /// Byzantine fault on it is active), fed the recent certificates.
+    fn restart(&mut self, v: usize) {
+        let node = Node::new(
+            ValidatorIndex(v as u32),
+            self.config.clone(),
+            self.schedule.clone(),
+        );
+        let c = self.chaos.as_mut().expect("chaos");
+        c.generation[v] = c.generation[v].wrapping_add(1);
+        self.nodes[v] = match c.behaviour[v] {
+            Some(b) => Validator::Byzantine(Box::new(ByzantineNode::new(node, b))),
+            None => Validator::Honest(node),
+        };
+        c.restarts.push(Restart {
+            validator: v as u32,
+            at_ns: self.now_ns,
+            slot_then: c.correct_highest,
+            caught_up_ns: None,
+        });
+        let certs = c.recent_certificates();
+        let peer = (0..self.net.n)
+            .find(|&p| p != v && !self.nodes[p].is_down())
+            .unwrap_or(v);
+        let now = self.local_now(v);
+        self.feeding = true;
+        for cert in certs {
+            self.nodes[v].handle_message(
+                now,
+                ValidatorIndex(peer as u32),
+                Message::Certificate(cert),
+            );
+            self.drain(v);
+        }
+        self.feeding = false;
+        if self.nodes[v]
+            .node()
+            .is_some_and(|n| n.highest_finalized() == Slot::GENESIS)
+        {
+            self.nodes[v].handle_start(now);
+            self.drain(v);
+        }
+    }
+
+    /// After a clock change: every queued timer of `v` goes stale and is
+    /// queued again at the simulated time its local time now maps to.
+    fn retime_timers(&mut self, v: usize) {
+        let c = self.chaos.as_mut().expect("chaos");
+        let old = c.generation[v];
+        c.generation[v] = old.wrapping_add(1);
+        let fresh = c.generation[v];
+        let clock = c.clocks[v];
+        let mut again = Vec::new();
+        for e in self.slab.iter().flatten() {
+            if let SimEvent::Timer {
+                node,
+                timer,
+                generation,
+                local_at_ns,
+            } = e
+            {
+                if *node as usize == v && *generation == old {
+                    again.push((*timer, *local_at_ns));
+                }
+            }
+        }
+        for (timer, local_at_ns) in again {
+            let at = clock.sim_ns(local_at_ns, self.now_ns);
+            self.push(
+                at,
+                SimEvent::Timer {
+                    node: v as u32,
+                    timer,
+                    generation: fresh,
+                    local_at_ns,
+                },
+            );
+        }
+    }
+
+    /// The faults that applied, in start order, with the times their
+    /// actions applied.
+    pub fn fault_windows(&self) -> Vec<FaultWindow> {
+        let Some(c) = &self.chaos else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u64, FaultId, FaultWindow)> = c
+            .windows
+            .iter()
+            .map(|(&id, w)| {
+                let info = &c.timeline.faults[id];
+                (
+                    w.start_ns,
+                    id,
+                    FaultWindow {
+                        name: info.name.clone(),
+                        kind: info.kind.to_string(),
+                        target: info.target.clone(),
+                        start_s: w.start_ns as f64 / NS_PER_S as f64,
+                        end_s: w.end_ns.map(|e| e as f64 / NS_PER_S as f64),
+                    },
+                )
+            })
+            .collect();
+        out.sort_by_key(|(t, id, _)| (*t, *id));
+        out.into_iter().map(|(_, _, f)| f).collect()
+    }
+
+    /// The verdicts so far (`None` for a run without chaos).
+    pub fn verdicts(&self) -> Option<Verdicts> {
+        let c = self.chaos.as_ref()?;
+        let s = |ns: u64| ns as f64 / NS_PER_S as f64;
+        let (stall_start, stall) = c.longest_stall_at(self.now_ns);
+        let max_stall_s = c.expect.max_stall.map(|d| d.as_secs_f64());
+        let safety_violations = self.metrics.snapshot(self.now_ns).safety_violations;
+        let now_s = self.now_ns.div_ceil(NS_PER_S);
+        let mut faults: Vec<(u64, FaultId, FaultVerdict)> = c
+            .windows
+            .iter()
+            .map(|(&id, w)| {
+                let start = w.start_ns / NS_PER_S;
+                let end = w
+                    .end_ns
+                    .map_or(now_s, |e| e.div_ceil(NS_PER_S))
+                    .max(start + 1);
+                let len = (end - start).min(60);
+                (
+                    w.start_ns,
+                    id,
+                    FaultVerdict {
+                        name: c.timeline.faults[id].name.clone(),
+                        recovery_s: w
+                            .end_ns
+                            .zip(w.recovered_ns)
+                            .map(|(e, r)| s(r.saturating_sub(e))),
+                        during: self.metrics.window_figures(start, end),
+                        before: (start > 0).then(|| {
+                            self.metrics
+                                .window_figures(start.saturating_sub(len), start)
+                        }),
+                    },
+                )
+            })
+            .collect();
+        faults.sort_by_key(|(t, id, _)| (*t, *id));
+        Some(Verdicts {
+            safe: safety_violations == 0,
+            safety_expected: c.expect.safety,
+            longest_stall_s: s(stall),
+            longest_stall_start_s: s(stall_start),
+            max_stall_s,
+            liveness_ok: max_stall_s.is_none_or(|m| s(stall) <= m),
+            faults: faults.into_iter().map(|(_, _, f)| f).collect(),
+            restarts: c
+                .restarts
+                .iter()
+                .map(|r| RestartCatchUp {
+                    validator: r.validator,
+                    restart_s: s(r.at_ns),
+                    catch_up_s: r.caught_up_ns.map(|t| s(t - r.at_ns)),
+                })
+                .collect(),
+        })
     }
 
     /// Most events that waited in the queue at once.

@@ -301,6 +301,56 @@ fn faults(h: &mut String, report: &Report) {
         );
     }
     h.push_str("</table>\n");
+    let Some(v) = &report.verdicts else {
+        return;
+    };
+    let yes = |b: bool| if b { "yes" } else { "NO" };
+    let bound = v
+        .max_stall_s
+        .map_or_else(|| "not set".to_string(), |b| format!("{} s", fmt_number(b)));
+    let _ = writeln!(
+        h,
+        "<h3 id=\"verdicts\">Verdicts</h3>\n<table>\n\
+         <tr><th>safe</th><td>{}</td></tr>\n\
+         <tr><th>longest stall</th><td class=\"n\">{} s from {} s (bound: {bound}; met: {})</td></tr>\n</table>",
+        yes(v.safe),
+        fmt_number(v.longest_stall_s),
+        fmt_number(v.longest_stall_start_s),
+        yes(v.liveness_ok)
+    );
+    if !v.faults.is_empty() {
+        h.push_str("<table>\n<tr><th>fault</th><th class=\"n\">recovery [s]</th><th class=\"n\">p50 before / during [ms]</th><th class=\"n\">tx/s before / during</th><th class=\"n\">fast path before / during</th></tr>\n");
+        let opt = |x: Option<f64>| x.map_or_else(|| "-".to_string(), fmt_number);
+        for f in &v.faults {
+            let b = f.before.as_ref();
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td><td class=\"n\">{} / {}</td><td class=\"n\">{} / {}</td></tr>",
+                escape(&f.name),
+                opt(f.recovery_s),
+                opt(b.map(|b| b.finalization_latency_ms_p50)),
+                fmt_number(f.during.finalization_latency_ms_p50),
+                opt(b.map(|b| b.throughput_tps)),
+                fmt_number(f.during.throughput_tps),
+                opt(b.and_then(|b| b.fast_path_ratio)),
+                opt(f.during.fast_path_ratio)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    if !v.restarts.is_empty() {
+        h.push_str("<table>\n<tr><th class=\"n\">validator</th><th class=\"n\">restart [s]</th><th class=\"n\">catch-up [s]</th></tr>\n");
+        for r in &v.restarts {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                r.validator,
+                fmt_number(r.restart_s),
+                r.catch_up_s.map_or_else(|| "never".to_string(), fmt_number)
+            );
+        }
+        h.push_str("</table>\n");
+    }
 }
 
 fn validators(h: &mut String, report: &Report) {

@@ -43,6 +43,11 @@ pub struct Report {
     /// that predate it.
     #[serde(default)]
     pub latency_cdf: Option<crate::cdf::LatencyCdf>,
+    /// What held despite the chaos faults (safety, liveness, recovery,
+    /// per-fault figures). Present for runs with `[[fault]]`s or an
+    /// `[expect]` bound; absent otherwise and in reports that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<Verdicts>,
     /// Machine-dependent figures: the only section that differs between two
     /// runs of the same scenario and seed.
     pub resources: Resources,
@@ -245,6 +250,78 @@ pub struct FaultWindow {
     pub start_s: f64,
     /// End, in simulated seconds; `None` if it lasted to the end of the run.
     pub end_s: Option<f64>,
+}
+
+/// Verdicts of a chaos run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Verdicts {
+    /// No safety violation was found (see [`Summary::safety_violations`]).
+    pub safe: bool,
+    /// `[expect] safety`: whether safety was required.
+    pub safety_expected: bool,
+    /// Longest stretch of simulated time without a new finalized slot, in
+    /// seconds: between consecutive moments at which some correct (not
+    /// Byzantine) validator finalized a slot higher than any correct
+    /// validator had before (the run's start and end count as such
+    /// moments).
+    pub longest_stall_s: f64,
+    /// Start of that stretch, in simulated seconds.
+    pub longest_stall_start_s: f64,
+    /// `[expect] max_stall`, in seconds, when set.
+    pub max_stall_s: Option<f64>,
+    /// `longest_stall_s <= max_stall_s` (true when no bound is set).
+    pub liveness_ok: bool,
+    /// Per fault that applied, in start order.
+    pub faults: Vec<FaultVerdict>,
+    /// Per validator restart, its catch-up.
+    pub restarts: Vec<RestartCatchUp>,
+}
+
+/// Figures of one fault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FaultVerdict {
+    /// The fault's name (as in [`Report::faults`]).
+    pub name: String,
+    /// From the fault's end (heal, restart, restore) to the next new
+    /// finalized slot (as in [`Verdicts::longest_stall_s`]), in seconds;
+    /// `None` if it never ended or nothing was finalized after it.
+    pub recovery_s: Option<f64>,
+    /// Figures over the seconds the fault was active.
+    pub during: WindowFigures,
+    /// Figures over as many seconds (at most 60) before it started; `None`
+    /// when it started at 0.
+    pub before: Option<WindowFigures>,
+}
+
+/// Figures over a span of whole simulated seconds, from the per-second
+/// time series.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WindowFigures {
+    /// Seconds covered.
+    pub seconds: f64,
+    /// Finalizations ((slot, validator) pairs) in the span.
+    pub finalizations: u64,
+    /// Median of the per-second finalization latency medians, weighted by
+    /// finalizations, in ms (0 when none).
+    pub finalization_latency_ms_p50: f64,
+    /// Finalized transactions per second.
+    pub throughput_tps: f64,
+    /// Stake-weighted fast-path ratio of the slots proposed in the span
+    /// (`None` when none were finalized).
+    pub fast_path_ratio: Option<f64>,
+}
+
+/// One restart of a crashed validator.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RestartCatchUp {
+    /// The validator.
+    pub validator: u32,
+    /// When it restarted, in simulated seconds.
+    pub restart_s: f64,
+    /// From the restart to it finalizing a slot above the highest slot
+    /// finalized by a correct validator at the restart, in seconds; `None`
+    /// if it never did.
+    pub catch_up_s: Option<f64>,
 }
 
 /// Machine-dependent figures of the run.

@@ -158,6 +158,33 @@ pub fn sample_report() -> Report {
         safety_evidence: vec![],
         faults,
         latency_cdf: Some(sample_latency_cdf()),
+        verdicts: Some(Verdicts {
+            safe: true,
+            safety_expected: true,
+            longest_stall_s: 12.4,
+            longest_stall_start_s: 20.1,
+            max_stall_s: Some(30.0),
+            liveness_ok: true,
+            faults: vec![FaultVerdict {
+                name: "partition-eu".into(),
+                recovery_s: Some(0.9),
+                during: WindowFigures {
+                    seconds: 12.0,
+                    finalizations: 0,
+                    finalization_latency_ms_p50: 0.0,
+                    throughput_tps: 0.0,
+                    fast_path_ratio: None,
+                },
+                before: Some(WindowFigures {
+                    seconds: 12.0,
+                    finalizations: 1_200,
+                    finalization_latency_ms_p50: 310.0,
+                    throughput_tps: 1_950.0,
+                    fast_path_ratio: Some(0.97),
+                }),
+            }],
+            restarts: vec![],
+        }),
         resources: Resources {
             wall_s: 12.5,
             sim_s_per_wall_s: 4.8,

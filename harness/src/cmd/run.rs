@@ -34,7 +34,7 @@ pub struct RunArgs {
 }
 
 /// Runs `whiteout run`. Exit code 0 on a clean run, 1 when a safety
-/// violation was found, 130 when interrupted (the partial report is
+/// violation was found or `[expect] max_stall` was broken, 130 when interrupted (the partial report is
 /// written), 2 on bad input.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let loaded = scenario::load(args.scenario.as_deref())?;
@@ -57,10 +57,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &outcome.report_path {
         println!("report: {}", path.display());
     }
-    if outcome.report.summary.safety_violations > 0 {
+    let r = &outcome.report;
+    if r.summary.safety_violations > 0 {
         eprintln!(
-            "SAFETY VIOLATED: {} violation(s). Reproduce with: {}",
-            outcome.report.summary.safety_violations, outcome.report.scenario.reproduce
+            "SAFETY VIOLATED: {} violation(s) (seed {}). Reproduce with: {}",
+            r.summary.safety_violations, r.scenario.seed, r.scenario.reproduce
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if let Some(v) = r.verdicts.as_ref().filter(|v| !v.liveness_ok) {
+        eprintln!(
+            "LIVENESS VIOLATED: no new finalization for {:.1}s from {:.1}s, more than [expect] max_stall = {:.1}s (seed {}). Reproduce with: {}",
+            v.longest_stall_s,
+            v.longest_stall_start_s,
+            v.max_stall_s.unwrap_or_default(),
+            r.scenario.seed,
+            r.scenario.reproduce
         );
         return Ok(ExitCode::from(1));
     }
