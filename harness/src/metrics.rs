@@ -26,7 +26,9 @@ const SETTLE_NS: u64 = 2 * NS_PER_S;
 const SLOT_RECORD_NS_MAX: u64 = 120 * NS_PER_S;
 /// Finalized blocks are remembered for the safety check this many slots
 /// below the highest finalized slot.
-const SAFETY_SLOTS_RETAINED: u64 = 10_000;
+const SAFETY_SLOTS_RETAINED: u64 = 2_000;
+/// Most ancestors walked for one chain-consistency check.
+const CHAIN_WALK_MAX: usize = 4_096;
 /// Most safety violations kept with evidence (all are counted).
 const VIOLATIONS_KEPT_MAX: usize = 100;
 
@@ -139,6 +141,9 @@ pub struct Collector {
     block_txs: BTreeMap<BlockId, BTreeMap<u32, Vec<u64>>>,
     /// For the safety check: finalized block per slot, with who finalized.
     finalized_blocks: BTreeMap<Slot, Vec<(BlockHash, Vec<u32>)>>,
+    /// Parent of every block proposed, within the retained slots (for the
+    /// chain-consistency check).
+    parents: BTreeMap<BlockId, BlockId>,
     highest_finalized: Slot,
     violations: Vec<SafetyViolation>,
     violation_count: u64,
@@ -166,6 +171,7 @@ impl Collector {
             tx_counts: TransactionCounts::default(),
             block_txs: BTreeMap::new(),
             finalized_blocks: BTreeMap::new(),
+            parents: BTreeMap::new(),
             highest_finalized: Slot::GENESIS,
             violations: Vec::new(),
             violation_count: 0,
@@ -257,9 +263,10 @@ impl Collector {
         match event {
             Event::BlockProduced {
                 block,
+                parent,
                 transactions,
-                ..
             } => {
+                self.parents.insert(block, parent);
                 self.validators[vi].slots_proposed += 1;
                 self.record(block.slot, now_ns)
                     .blocks
@@ -347,6 +354,10 @@ impl Collector {
             self.highest_finalized = block.slot;
             let floor = Slot(block.slot.0.saturating_sub(SAFETY_SLOTS_RETAINED));
             self.finalized_blocks = self.finalized_blocks.split_off(&floor);
+            self.parents = self.parents.split_off(&BlockId {
+                slot: floor,
+                hash: BlockHash(0),
+            });
         }
     }
 
@@ -366,11 +377,7 @@ impl Collector {
             return;
         }
         entry.push((block.hash, vec![v.0]));
-        if entry.len() < 2 {
-            return;
-        }
-        self.violation_count += 1;
-        if self.violations.len() < VIOLATIONS_KEPT_MAX {
+        if entry.len() >= 2 {
             let blocks = entry
                 .iter()
                 .map(|(h, who)| BlockEvidence {
@@ -378,12 +385,107 @@ impl Collector {
                     validators: who.clone(),
                 })
                 .collect();
+            self.violation(now_ns, block.slot, "conflicting_finalization", blocks);
+            return;
+        }
+        self.check_chain(now_ns, block);
+    }
+
+    fn violation(&mut self, now_ns: u64, slot: Slot, kind: &str, blocks: Vec<BlockEvidence>) {
+        self.violation_count += 1;
+        if self.violations.len() < VIOLATIONS_KEPT_MAX {
             self.violations.push(SafetyViolation {
-                slot: block.slot.0,
+                slot: slot.0,
                 time_s: now_ns as f64 / NS_PER_S as f64,
-                kind: "conflicting_finalization".into(),
+                kind: kind.into(),
                 blocks,
             });
+        }
+    }
+
+    fn evidence(&self, block: BlockId) -> BlockEvidence {
+        let validators = self
+            .finalized_blocks
+            .get(&block.slot)
+            .and_then(|e| e.iter().find(|(h, _)| *h == block.hash))
+            .map(|(_, who)| who.clone())
+            .unwrap_or_default();
+        BlockEvidence {
+            block: format!("{}@{}", block.hash, block.slot),
+            validators,
+        }
+    }
+
+    /// The one block finalized in `slot`, if exactly one is.
+    fn finalized_in(&self, slot: Slot) -> Option<BlockHash> {
+        match self.finalized_blocks.get(&slot).map(Vec::as_slice) {
+            Some([(h, _)]) => Some(*h),
+            _ => None,
+        }
+    }
+
+    /// The ancestor of `block` at the highest slot `<= slot`, as far as the
+    /// proposed blocks are known; `None` when the ancestry is unknown there.
+    fn ancestor_at_or_below(&self, block: BlockId, slot: Slot) -> Option<BlockId> {
+        let mut cursor = block;
+        for _ in 0..CHAIN_WALK_MAX {
+            if cursor.slot <= slot {
+                return Some(cursor);
+            }
+            cursor = *self.parents.get(&cursor)?;
+        }
+        None
+    }
+
+    /// Chain consistency: finalized blocks must all lie on one chain. A
+    /// block newly finalized in slot s must not skip or contradict a block
+    /// finalized below it, and the nearest block finalized above it must
+    /// descend from it.
+    fn check_chain(&mut self, now_ns: u64, block: BlockId) {
+        // Below: walk the ancestry down to the nearest finalized ancestor.
+        let mut cursor = block;
+        for _ in 0..CHAIN_WALK_MAX {
+            let Some(&parent) = self.parents.get(&cursor) else {
+                break;
+            };
+            let skipped = self
+                .finalized_blocks
+                .range(Slot(parent.slot.0 + 1)..cursor.slot)
+                .next()
+                .and_then(|(s, e)| e.first().map(|(h, _)| BlockId { slot: *s, hash: *h }));
+            if let Some(other) = skipped {
+                let blocks = vec![self.evidence(block), self.evidence(other)];
+                self.violation(now_ns, other.slot, "chain_inconsistency", blocks);
+                return;
+            }
+            match self.finalized_in(parent.slot) {
+                Some(h) if h == parent.hash => break,
+                Some(h) => {
+                    let other = BlockId {
+                        slot: parent.slot,
+                        hash: h,
+                    };
+                    let blocks = vec![self.evidence(block), self.evidence(other)];
+                    self.violation(now_ns, parent.slot, "chain_inconsistency", blocks);
+                    return;
+                }
+                None if parent.slot == Slot::GENESIS => break,
+                None => cursor = parent,
+            }
+        }
+        // Above: the nearest finalized block must have `block` in its chain.
+        let above = self
+            .finalized_blocks
+            .range(block.slot.next()..)
+            .next()
+            .and_then(|(s, e)| e.first().map(|(h, _)| BlockId { slot: *s, hash: *h }));
+        if let Some(higher) = above {
+            if let Some(ancestor) = self.ancestor_at_or_below(higher, block.slot) {
+                if ancestor != block {
+                    let blocks = vec![self.evidence(higher), self.evidence(block)];
+                    self.violation(now_ns, block.slot, "chain_inconsistency", blocks);
+                }
+            }
         }
     }
 
@@ -639,6 +741,66 @@ mod tests {
                 by: FinalizedBy::Finalization,
             },
         );
+    }
+
+    fn produced(c: &mut Collector, slot: u64, hash: u64, parent: (u64, u64)) {
+        c.on_event(
+            0,
+            ValidatorIndex(0),
+            Event::BlockProduced {
+                block: BlockId {
+                    slot: Slot(slot),
+                    hash: BlockHash(hash),
+                },
+                parent: BlockId {
+                    slot: Slot(parent.0),
+                    hash: BlockHash(parent.1),
+                },
+                transactions: vec![],
+            },
+        );
+    }
+
+    #[test]
+    fn a_finalized_chain_is_consistent() {
+        let mut c = Collector::new(vec![1, 1, 1]);
+        produced(&mut c, 1, 0xA1, (0, 0));
+        produced(&mut c, 2, 0xA2, (1, 0xA1));
+        produced(&mut c, 4, 0xA4, (2, 0xA2)); // slot 3 skipped
+        finalized(&mut c, 10, 0, 1, 0xA1);
+        finalized(&mut c, 11, 1, 4, 0xA4); // before its parent is finalized
+        finalized(&mut c, 12, 2, 2, 0xA2);
+        assert_eq!(c.snapshot(1).safety_violations, 0);
+    }
+
+    #[test]
+    fn a_chain_that_skips_a_finalized_block_is_a_violation() {
+        let mut c = Collector::new(vec![1, 1, 1]);
+        produced(&mut c, 1, 0xA1, (0, 0));
+        produced(&mut c, 3, 0xB3, (0, 0)); // forks from genesis, skipping slot 1
+        finalized(&mut c, 10, 0, 1, 0xA1);
+        finalized(&mut c, 11, 1, 3, 0xB3);
+        let s = c.snapshot(1);
+        assert_eq!(s.safety_violations, 1);
+        let e = &s.safety_evidence[0];
+        assert_eq!(e.kind, "chain_inconsistency");
+        assert_eq!(e.slot, 1);
+        assert_eq!(e.blocks[0].validators, vec![1]);
+        assert_eq!(e.blocks[1].validators, vec![0]);
+    }
+
+    #[test]
+    fn a_lower_block_off_the_finalized_chain_is_a_violation() {
+        let mut c = Collector::new(vec![1, 1, 1]);
+        produced(&mut c, 1, 0xA1, (0, 0));
+        produced(&mut c, 2, 0xA2, (1, 0xA1));
+        produced(&mut c, 1, 0xB1, (0, 0)); // equivocation in slot 1
+        finalized(&mut c, 10, 0, 2, 0xA2);
+        // B1 is finalized later; A2 descends from A1, not B1.
+        finalized(&mut c, 11, 1, 1, 0xB1);
+        let s = c.snapshot(1);
+        assert_eq!(s.safety_violations, 1);
+        assert_eq!(s.safety_evidence[0].kind, "chain_inconsistency");
     }
 
     #[test]
