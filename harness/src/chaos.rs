@@ -227,9 +227,14 @@ pub struct ChaosState {
     /// Crash faults: validators still down because of them.
     pub(crate) crash_members: BTreeMap<FaultId, BTreeSet<u32>>,
     pub(crate) restarts: Vec<Restart>,
-    /// Liveness: highest slot finalized by a correct validator, when, and
-    /// the longest stretch without a new one (start, length).
+    /// Liveness: highest slot finalized by correct validators holding at
+    /// least 2/3 of the correct stake (correct: neither Byzantine nor
+    /// crashed at that moment), when, and the longest stretch without a new
+    /// one (start, length).
     pub(crate) correct_highest: Slot,
+    /// Slots above `correct_highest`: correct stake that finalized them, and
+    /// who.
+    pub(crate) finalized_stake: BTreeMap<Slot, (u64, Vec<u32>)>,
     pub(crate) last_final_ns: u64,
     pub(crate) longest_stall: (u64, u64),
 }
@@ -259,6 +264,7 @@ impl ChaosState {
             crash_members: BTreeMap::new(),
             restarts: Vec::new(),
             correct_highest: Slot::GENESIS,
+            finalized_stake: BTreeMap::new(),
             last_final_ns: 0,
             longest_stall: (0, 0),
         }
@@ -392,8 +398,16 @@ impl ChaosState {
         self.recent_certs.values().cloned().collect()
     }
 
-    /// An event of validator `v` (`honest`: not Byzantine) at `now_ns`.
-    pub(crate) fn on_event(&mut self, now_ns: u64, v: usize, honest: bool, event: &Event) {
+    /// An event of validator `v` at `now_ns`. `stake`: `Some((its stake,
+    /// total stake of correct validators now))` when `v` is correct
+    /// (neither Byzantine nor crashed).
+    pub(crate) fn on_event(
+        &mut self,
+        now_ns: u64,
+        v: usize,
+        stake: Option<(u64, u64)>,
+        event: &Event,
+    ) {
         match event {
             Event::CertificateStored { kind, slot, .. } => match kind {
                 CertificateKind::Skip => {
@@ -413,9 +427,20 @@ impl ChaosState {
                         r.caught_up_ns = Some(now_ns);
                     }
                 }
-                if honest && block.slot > self.correct_highest {
-                    self.correct_highest = block.slot;
-                    self.new_finalization(now_ns);
+                if let Some((own, correct_total)) = stake {
+                    if block.slot > self.correct_highest {
+                        let (sum, who) = self.finalized_stake.entry(block.slot).or_default();
+                        if !who.contains(&(v as u32)) {
+                            who.push(v as u32);
+                            *sum += own;
+                        }
+                        if u128::from(*sum) * 3 >= u128::from(correct_total) * 2 {
+                            self.correct_highest = block.slot;
+                            self.finalized_stake =
+                                self.finalized_stake.split_off(&block.slot.next());
+                            self.new_finalization(now_ns);
+                        }
+                    }
                 }
             }
             _ => {}

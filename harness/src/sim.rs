@@ -637,8 +637,17 @@ impl Simulation {
                 }
                 Output::Event(event) => {
                     if let Some(c) = &mut self.chaos {
-                        let honest = matches!(self.nodes[v], Validator::Honest(_));
-                        c.on_event(self.now_ns, v, honest, &event);
+                        let stake = if matches!(self.nodes[v], Validator::Honest(_)) {
+                            let set = self.schedule.validators();
+                            let correct_total: u64 = (0..self.nodes.len())
+                                .filter(|&i| matches!(self.nodes[i], Validator::Honest(_)))
+                                .map(|i| set.stake(ValidatorIndex(i as u32)).0)
+                                .sum();
+                            Some((set.stake(ValidatorIndex(v as u32)).0, correct_total))
+                        } else {
+                            None
+                        };
+                        c.on_event(self.now_ns, v, stake, &event);
                         if self.feeding {
                             if let Event::Finalized { block, .. } = event {
                                 self.metrics.check_safety_only(
