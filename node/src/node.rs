@@ -688,20 +688,7 @@ impl Node {
         self.outputs
             .push_back(Output::Event(Event::Finalized { block, by }));
         // Ancestors, as far as this validator knows the chain.
-        let mut cursor = block;
-        while let Some(parent) = self.parent_of(cursor) {
-            if parent.slot == Slot::GENESIS
-                || self.finalized.get(&parent.slot) == Some(&parent.hash)
-            {
-                break;
-            }
-            self.finalized.insert(parent.slot, parent.hash);
-            self.outputs.push_back(Output::Event(Event::Finalized {
-                block: parent,
-                by: FinalizedBy::Ancestor,
-            }));
-            cursor = parent;
-        }
+        self.finalize_ancestors_of(block);
         if block.slot > self.highest_finalized {
             self.highest_finalized = block.slot;
             self.arm_standstill(now);
@@ -978,6 +965,9 @@ impl Node {
         }
     }
 
+    /// Finalizes the ancestors of a finalized block, as far as this
+    /// validator knows the chain (Definition 14: finalizing a block
+    /// finalizes its ancestors).
     fn finalize_ancestors_of(&mut self, block: BlockId) {
         let mut cursor = block;
         while let Some(parent) = self.parent_of(cursor) {
