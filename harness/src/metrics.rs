@@ -13,7 +13,7 @@ use whiteout_node::{
 };
 use whiteout_results::cdf::LatencyCdf;
 use whiteout_results::{
-    BlockEvidence, LatencyHistogram, Percentiles, SafetyViolation, SlotCounts, TimeBucket,
+    BlockEvidence, LatencyHistogram, Percentiles, SafetyViolation, SlotCounts, Summary, TimeBucket,
     TransactionCounts, WindowFigures,
 };
 
@@ -612,19 +612,23 @@ impl Collector {
             ..self.tx_counts
         };
         Snapshot {
-            finalization_latency_ms: self.finalization.percentiles(),
-            notarization_latency_ms: self.notarization.percentiles(),
-            tx_latency_ms: self.tx_latency.percentiles(),
-            throughput_tps: if simulated_ns == 0 {
-                0.0
-            } else {
-                self.tx_counts.finalized as f64 / (simulated_ns as f64 / NS_PER_S as f64)
+            summary: Summary {
+                finalization_latency_ms: self.finalization.percentiles(),
+                notarization_latency_ms: self.notarization.percentiles(),
+                tx_latency_ms: self.tx_latency.percentiles(),
+                throughput_tps: if simulated_ns == 0 {
+                    0.0
+                } else {
+                    self.tx_counts.finalized as f64 / (simulated_ns as f64 / NS_PER_S as f64)
+                },
+                fast_path_ratio: ratio(self.fast_stake, self.finalized_stake),
+                fast_path_first_ratio: ratio(self.fast_first_stake, self.finalized_stake),
+                slots: counts,
+                transactions: tx_counts,
+                safety_violations: self.violation_count,
+                messages_sent: self.validators.iter().map(|v| v.messages_sent).sum(),
+                bytes_sent: self.validators.iter().map(|v| v.bytes_sent).sum(),
             },
-            fast_path_ratio: ratio(self.fast_stake, self.finalized_stake),
-            fast_path_first_ratio: ratio(self.fast_first_stake, self.finalized_stake),
-            slots: counts,
-            transactions: tx_counts,
-            safety_violations: self.violation_count,
             safety_evidence: self.violations.clone(),
             time_series,
             latency_cdf: LatencyCdf::from_histograms(
@@ -677,6 +681,11 @@ impl Collector {
         }
     }
 
+    /// Safety violations counted so far.
+    pub fn safety_violations(&self) -> u64 {
+        self.violation_count
+    }
+
     /// Highest slot any validator finalized.
     pub fn highest_finalized(&self) -> Slot {
         self.highest_finalized
@@ -699,24 +708,8 @@ impl Collector {
 /// Whole-run figures at one moment.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    /// See `Summary::finalization_latency_ms`.
-    pub finalization_latency_ms: Percentiles,
-    /// See `Summary::notarization_latency_ms`.
-    pub notarization_latency_ms: Percentiles,
-    /// See `Summary::tx_latency_ms`.
-    pub tx_latency_ms: Percentiles,
-    /// See `Summary::throughput_tps`.
-    pub throughput_tps: f64,
-    /// See `Summary::fast_path_ratio`.
-    pub fast_path_ratio: f64,
-    /// See `Summary::fast_path_first_ratio`.
-    pub fast_path_first_ratio: f64,
-    /// Slot counts.
-    pub slots: SlotCounts,
-    /// Transaction counts.
-    pub transactions: TransactionCounts,
-    /// Safety violations counted.
-    pub safety_violations: u64,
+    /// The report's summary.
+    pub summary: Summary,
     /// Evidence kept.
     pub safety_evidence: Vec<SafetyViolation>,
     /// Per-second series.
@@ -770,7 +763,7 @@ mod tests {
         finalized(&mut c, 10, 0, 1, 0xA1);
         finalized(&mut c, 11, 1, 4, 0xA4); // before its parent is finalized
         finalized(&mut c, 12, 2, 2, 0xA2);
-        assert_eq!(c.snapshot(1).safety_violations, 0);
+        assert_eq!(c.snapshot(1).summary.safety_violations, 0);
     }
 
     #[test]
@@ -781,7 +774,7 @@ mod tests {
         finalized(&mut c, 10, 0, 1, 0xA1);
         finalized(&mut c, 11, 1, 3, 0xB3);
         let s = c.snapshot(1);
-        assert_eq!(s.safety_violations, 1);
+        assert_eq!(s.summary.safety_violations, 1);
         let e = &s.safety_evidence[0];
         assert_eq!(e.kind, "chain_inconsistency");
         assert_eq!(e.slot, 1);
@@ -799,7 +792,7 @@ mod tests {
         // B1 is finalized later; A2 descends from A1, not B1.
         finalized(&mut c, 11, 1, 1, 0xB1);
         let s = c.snapshot(1);
-        assert_eq!(s.safety_violations, 1);
+        assert_eq!(s.summary.safety_violations, 1);
         assert_eq!(s.safety_evidence[0].kind, "chain_inconsistency");
     }
 
@@ -808,10 +801,10 @@ mod tests {
         let mut c = Collector::new(vec![1, 1, 1]);
         finalized(&mut c, 10, 0, 5, 0xA);
         finalized(&mut c, 11, 1, 5, 0xA);
-        assert_eq!(c.snapshot(1).safety_violations, 0);
+        assert_eq!(c.snapshot(1).summary.safety_violations, 0);
         finalized(&mut c, 12, 2, 5, 0xB);
         let s = c.snapshot(1);
-        assert_eq!(s.safety_violations, 1);
+        assert_eq!(s.summary.safety_violations, 1);
         let e = &s.safety_evidence[0];
         assert_eq!(e.slot, 5);
         assert_eq!(e.blocks.len(), 2);
@@ -852,12 +845,12 @@ mod tests {
         c.finish();
         let s = c.snapshot(NS_PER_S);
         assert!(
-            (s.fast_path_ratio - 0.75).abs() < 1e-9,
+            (s.summary.fast_path_ratio - 0.75).abs() < 1e-9,
             "{}",
-            s.fast_path_ratio
+            s.summary.fast_path_ratio
         );
-        assert_eq!(s.fast_path_first_ratio, 0.0);
-        assert_eq!(s.slots.finalized, 1);
-        assert_eq!(s.finalization_latency_ms.count, 2);
+        assert_eq!(s.summary.fast_path_first_ratio, 0.0);
+        assert_eq!(s.summary.slots.finalized, 1);
+        assert_eq!(s.summary.finalization_latency_ms.count, 2);
     }
 }

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use whiteout_results::{
-    Report, Resources, ScenarioInfo, Summary, ValidatorFigures, SCHEMA_VERSION,
-};
+use whiteout_results::{Report, Resources, ScenarioInfo, ValidatorFigures, SCHEMA_VERSION};
 use whiteout_topologies::Topology;
 
 use crate::scenario::LoadedScenario;
@@ -269,19 +267,7 @@ fn build_report(
             simulated_s,
             ..info.clone()
         },
-        summary: Summary {
-            finalization_latency_ms: snap.finalization_latency_ms,
-            notarization_latency_ms: snap.notarization_latency_ms,
-            tx_latency_ms: snap.tx_latency_ms,
-            throughput_tps: snap.throughput_tps,
-            fast_path_ratio: snap.fast_path_ratio,
-            fast_path_first_ratio: snap.fast_path_first_ratio,
-            slots: snap.slots,
-            transactions: snap.transactions,
-            safety_violations: snap.safety_violations,
-            messages_sent: validators.iter().map(|v| v.messages_sent).sum(),
-            bytes_sent: validators.iter().map(|v| v.bytes_sent).sum(),
-        },
+        summary: snap.summary,
         time_series: snap.time_series,
         validators,
         safety_evidence: snap.safety_evidence,

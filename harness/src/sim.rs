@@ -1106,7 +1106,7 @@ impl Simulation {
         let s = |ns: u64| ns as f64 / NS_PER_S as f64;
         let (stall_start, stall) = c.longest_stall_at(self.now_ns);
         let max_stall_s = c.expect.max_stall.map(|d| d.as_secs_f64());
-        let safety_violations = self.metrics.snapshot(self.now_ns).safety_violations;
+        let safety_violations = self.metrics.safety_violations();
         let now_s = self.now_ns.div_ceil(NS_PER_S);
         let mut faults: Vec<(u64, FaultId, FaultVerdict)> = c
             .windows
