@@ -67,6 +67,8 @@ enum SimEvent {
         /// When the timer fires, in the validator's local time (ns).
         local_at_ns: u64,
     },
+    /// One message on its way to several recipients (a broadcast).
+    Fanout(Fanout),
     ClientTransaction,
     /// Hand the shreds of an inbox that have arrived by now to the
     /// recipient.
@@ -75,6 +77,19 @@ enum SimEvent {
         block: BlockId,
         slice: u32,
     },
+}
+
+/// A broadcast message in flight: one queue entry for all its deliveries,
+/// keyed by the next one, so the queue holds one entry per broadcast
+/// rather than one per recipient.
+#[derive(Debug)]
+struct Fanout {
+    from: u32,
+    message: Message,
+    /// (arrival ns, sequence, recipient), ascending by (arrival, sequence);
+    /// `next` is the first not yet delivered.
+    deliveries: Vec<(u64, u64, u32)>,
+    next: usize,
 }
 
 /// Relayed shreds on their way to one recipient, for one slice.
@@ -167,8 +182,11 @@ pub struct Simulation {
     outputs: Vec<Output>,
     /// Per certificate: earliest arrival already queued, per recipient.
     certificate_due: BTreeMap<(Slot, CertificateKind, Option<BlockHash>), Vec<u64>>,
-    /// Relayed shreds waiting, per (recipient, block, slice).
-    inboxes: BTreeMap<(u32, BlockId, u32), Inbox>,
+    /// Relayed shreds waiting, per (block, slice), indexed by recipient (an
+    /// inbox that was never announced is empty).
+    inboxes: BTreeMap<(BlockId, u32), Vec<Inbox>>,
+    /// Delivery lists of finished broadcasts, kept for reuse.
+    spare_deliveries: Vec<Vec<(u64, u64, u32)>>,
     /// Slice-completion checks: a second event queue ordered like the main
     /// one by (time, sequence); an ordered map so that a check can move
     /// earlier in place (decrease-key) when a later-sent shred arrives
@@ -254,6 +272,7 @@ impl Simulation {
             outputs: Vec::new(),
             certificate_due: BTreeMap::new(),
             inboxes: BTreeMap::new(),
+            spare_deliveries: Vec::new(),
             inbox_checks: BTreeMap::new(),
             data_shreds_per_slice: config.data_shreds_per_slice,
             config,
@@ -310,6 +329,66 @@ impl Simulation {
         });
     }
 
+    /// Queues a broadcast's deliveries as one entry (nothing when empty).
+    fn push_fanout(&mut self, from: usize, message: Message, mut deliveries: Vec<(u64, u64, u32)>) {
+        if deliveries.is_empty() {
+            self.spare_deliveries.push(deliveries);
+            return;
+        }
+        deliveries.sort_unstable_by_key(|&(at, seq, _)| (at, seq));
+        let (at_ns, seq, _) = deliveries[0];
+        let event = SimEvent::Fanout(Fanout {
+            from: from as u32,
+            message,
+            deliveries,
+            next: 0,
+        });
+        let slab = match self.slab_free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(event);
+                i
+            }
+            None => {
+                self.slab.push(Some(event));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 queued events")
+            }
+        };
+        self.queue.push(Queued { at_ns, seq, slab });
+    }
+
+    /// Takes the earliest event off the queue (for a broadcast, its next
+    /// delivery; the broadcast stays queued, keyed by the one after).
+    fn pop_event(&mut self) -> SimEvent {
+        let mut top = self.queue.peek_mut().expect("peeked");
+        let slab = top.slab as usize;
+        if let Some(SimEvent::Fanout(f)) = &mut self.slab[slab] {
+            let (_, _, to) = f.deliveries[f.next];
+            let event = SimEvent::Deliver {
+                to,
+                from: f.from,
+                message: f.message.clone(),
+            };
+            f.next += 1;
+            if let Some(&(at_ns, seq, _)) = f.deliveries.get(f.next) {
+                top.at_ns = at_ns;
+                top.seq = seq;
+                return event;
+            }
+            std::collections::binary_heap::PeekMut::pop(top);
+            if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
+                let mut spare = f.deliveries;
+                spare.clear();
+                self.spare_deliveries.push(spare);
+            }
+            self.slab_free.push(slab as u32);
+            return event;
+        }
+        let q = std::collections::binary_heap::PeekMut::pop(top);
+        let event = self.slab[q.slab as usize].take().expect("queued event");
+        self.slab_free.push(q.slab);
+        event
+    }
+
     fn exponential_ns(&mut self) -> u64 {
         let u: f64 = self.rng.random::<f64>();
         (-(1.0 - u).ln() * self.tx_interval_mean_ns).round() as u64
@@ -355,9 +434,7 @@ impl Simulation {
                 self.events_by_kind[7] += 1;
                 self.open_inbox(to, block, slice, true);
             } else {
-                let q = self.queue.pop().expect("peeked");
-                let event = self.slab[q.slab as usize].take().expect("queued event");
-                self.slab_free.push(q.slab);
+                let event = self.pop_event();
                 self.dispatch(event);
             }
             if self.chaos.as_ref().is_some_and(|c| c.dirty) {
@@ -402,6 +479,7 @@ impl Simulation {
             SimEvent::Timer { .. } => 5,
             SimEvent::ClientTransaction => 6,
             SimEvent::SliceInbox { .. } => 7,
+            SimEvent::Fanout(_) => unreachable!("broadcasts are queued, not dispatched"),
         };
         self.events_by_kind[kind] += 1;
         match event {
@@ -447,6 +525,7 @@ impl Simulation {
             }
             SimEvent::ClientTransaction => self.client_transaction(),
             SimEvent::SliceInbox { to, block, slice } => self.open_inbox(to, block, slice, false),
+            SimEvent::Fanout(_) => unreachable!("broadcasts are queued, not dispatched"),
         }
     }
 
@@ -462,7 +541,7 @@ impl Simulation {
         let floor = Slot(lowest.0.saturating_sub(128));
         self.certificate_due
             .retain(|(slot, _, _), _| *slot >= floor);
-        self.inboxes.retain(|(_, block, _), _| block.slot >= floor);
+        self.inboxes.retain(|(block, _), _| block.slot >= floor);
         self.inbox_checks
             .retain(|_, (_, block, _)| block.slot >= floor);
     }
@@ -471,8 +550,13 @@ impl Simulation {
     /// `completion`: this is the slice-completion check (else the
     /// first-arrival announcement).
     fn open_inbox(&mut self, to: u32, block: BlockId, slice: u32, completion: bool) {
-        let key = (to, block, slice);
-        let Some(inbox) = self.inboxes.get_mut(&key) else {
+        let key = (block, slice);
+        let Some(inbox) = self
+            .inboxes
+            .get_mut(&key)
+            .map(|group| &mut group[to as usize])
+            .filter(|inbox| inbox.announced)
+        else {
             return;
         };
         let now = self.now_ns;
@@ -494,24 +578,46 @@ impl Simulation {
             self.nodes[to as usize].handle_message(t, ValidatorIndex(from), Message::Shred(shred));
         }
         self.drain(to as usize);
-        if !self.nodes[to as usize].needs_shred(block, slice) {
-            if let Some(check) = self.inboxes.remove(&key).and_then(|i| i.check) {
+        let node = &self.nodes[to as usize];
+        let Some(inbox) = self
+            .inboxes
+            .get_mut(&key)
+            .map(|group| &mut group[to as usize])
+        else {
+            return;
+        };
+        if !node.needs_shred(block, slice) {
+            if let Some(check) = std::mem::take(inbox).check {
                 self.inbox_checks.remove(&check);
             }
         } else {
-            self.schedule_inbox(key, None);
+            let need = self
+                .data_shreds_per_slice
+                .saturating_sub(node.shreds_held(block, slice))
+                .max(1) as usize;
+            Self::schedule_inbox(
+                &mut self.inbox_checks,
+                &mut self.seq,
+                inbox,
+                (to, block, slice),
+                need,
+                None,
+            );
         }
     }
 
-    /// Queues a check of an inbox at the arrival that completes the slice
-    /// (given what the recipient holds now), if that is earlier than the
-    /// check already queued.
-    fn schedule_inbox(&mut self, key: (u32, BlockId, u32), arrival_ns: Option<u64>) {
-        let held = self.nodes[key.0 as usize].shreds_held(key.1, key.2);
-        let need = self.data_shreds_per_slice.saturating_sub(held).max(1) as usize;
-        let Some(inbox) = self.inboxes.get_mut(&key) else {
-            return;
-        };
+    /// Queues a check of `inbox` at the arrival that completes the slice
+    /// (`need` more shreds), if that is earlier than the check already
+    /// queued. `arrival_ns`: a shred just arrived then (else the earliest
+    /// arrivals are recomputed from the inbox).
+    fn schedule_inbox(
+        checks: &mut BTreeMap<(u64, u64), (u32, BlockId, u32)>,
+        seq: &mut u64,
+        inbox: &mut Inbox,
+        key: (u32, BlockId, u32),
+        need: usize,
+        arrival_ns: Option<u64>,
+    ) {
         match arrival_ns {
             Some(t) => {
                 let at = inbox.earliest.partition_point(|&e| e <= t);
@@ -532,12 +638,12 @@ impl Simulation {
         let completes_ns = inbox.earliest[need - 1];
         if inbox.check.is_none_or(|(c, _)| completes_ns < c) {
             if let Some(old) = inbox.check.take() {
-                self.inbox_checks.remove(&old);
+                checks.remove(&old);
             }
-            self.seq += 1;
-            let at = (completes_ns, self.seq);
+            *seq += 1;
+            let at = (completes_ns, *seq);
             inbox.check = Some(at);
-            self.inbox_checks.insert(at, key);
+            checks.insert(at, key);
         }
     }
 
@@ -611,11 +717,7 @@ impl Simulation {
                         }
                         c.remember_certificate(cert);
                     }
-                    for to in 0..self.net.n {
-                        if to != v && except.is_none_or(|e| e.idx() != to) {
-                            self.send(v, to, message.clone());
-                        }
-                    }
+                    self.broadcast(v, message, except);
                 }
                 Output::SetTimer { at, timer } => {
                     let (at_ns, generation) = match &self.chaos {
@@ -672,10 +774,12 @@ impl Simulation {
         }
     }
 
-    /// One message over one link: uplink queueing, loss, latency, jitter
-    /// (and the faults on the link).
-    fn send(&mut self, from: usize, to: usize, message: Message) {
-        let bytes = message.wire_bytes();
+    /// The link part of one message of `bytes` from `from` to `to`: the
+    /// sender's uplink (the message leaves after those queued before it),
+    /// the counters, the faults on the link, loss, latency and jitter.
+    /// Returns the arrival time and whether the recipient must get plain
+    /// delivery (no shortcuts), or `None` when the message is dropped.
+    fn transmit(&mut self, from: usize, to: usize, bytes: u32) -> Option<(u64, bool)> {
         let depart = self.net.uplink_free_ns[from].max(self.now_ns) + self.net.transmit_ns(bytes);
         self.net.uplink_free_ns[from] = depart;
         self.metrics.sent(from, bytes);
@@ -683,18 +787,18 @@ impl Simulation {
         let mut extra = None;
         if let Some(c) = &self.chaos {
             if c.partitioned(from, to) {
-                return;
+                return None;
             }
             extra = c.link(from, to);
             plain = c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
         if self.net.loss_rate > 0.0 && self.rng.random::<f64>() < self.net.loss_rate {
-            return;
+            return None;
         }
         let mut arrival = depart + self.net.latency_ns[from * self.net.n + to] + self.jitter_ns();
         if let Some(e) = extra {
             if e.loss_rate > 0.0 && self.rng.random::<f64>() < e.loss_rate {
-                return;
+                return None;
             }
             arrival += e.latency_ns;
             if e.jitter_ns > 0 {
@@ -707,54 +811,103 @@ impl Simulation {
             }
         }
         self.metrics.received(to, bytes);
+        Some((arrival, plain))
+    }
+
+    /// `message` from `from` to every other validator but `except`, in
+    /// recipient order. The shortcut state of the message (its
+    /// certificate's earliest copies, its slice's inboxes) is looked up once
+    /// for all recipients, and the deliveries are queued as one entry.
+    fn broadcast(&mut self, from: usize, message: Message, except: Option<ValidatorIndex>) {
+        let n = self.net.n;
+        let bytes = message.wire_bytes();
+        let recipients =
+            (0..n).filter(move |&to| to != from && except.is_none_or(|e| e.idx() != to));
         match &message {
-            _ if plain => {}
-            Message::Certificate(c) => {
-                let Some(node) = self.nodes[to].node() else {
-                    unreachable!("down recipients get plain delivery")
+            Message::Shred(shred) if shred.leader.idx() != from => {
+                let key = (shred.block, shred.slice);
+                let mut group = self
+                    .inboxes
+                    .remove(&key)
+                    .unwrap_or_else(|| (0..n).map(|_| Inbox::default()).collect());
+                for to in recipients {
+                    if let Some((arrival, plain)) = self.transmit(from, to, bytes) {
+                        if plain {
+                            self.push(
+                                arrival,
+                                SimEvent::Deliver {
+                                    to: to as u32,
+                                    from: from as u32,
+                                    message: message.clone(),
+                                },
+                            );
+                        } else {
+                            self.shred_arrives(&mut group[to], to, from, arrival, shred);
+                        }
+                    }
+                }
+                self.inboxes.insert(key, group);
+            }
+            _ => {
+                let mut due = match &message {
+                    Message::Certificate(c) => {
+                        self.certificate_due.remove(&(c.slot, c.kind, c.block))
+                    }
+                    _ => None,
                 };
-                if node.has_certificate(c) {
-                    return;
+                let mut deliveries = self.spare_deliveries.pop().unwrap_or_default();
+                for to in recipients {
+                    if let Some((arrival, plain)) = self.transmit(from, to, bytes) {
+                        if plain || self.wanted(to, &message, arrival, &mut due) {
+                            self.seq += 1;
+                            deliveries.push((arrival, self.seq, to as u32));
+                        }
+                    }
                 }
-                let n = self.net.n;
-                let due = self
-                    .certificate_due
-                    .entry((c.slot, c.kind, c.block))
-                    .or_insert_with(|| vec![u64::MAX; n]);
-                if due[to] <= arrival {
-                    return;
+                if let (Some(due), Message::Certificate(c)) = (due, &message) {
+                    self.certificate_due.insert((c.slot, c.kind, c.block), due);
                 }
-                due[to] = arrival;
+                self.push_fanout(from, message, deliveries);
             }
-            Message::Vote(v) if self.nodes[to].node().is_some_and(|n| n.vote_is_moot(v)) => return,
-            Message::Shred(s) if s.leader.idx() != from => {
-                if !self.nodes[to].needs_shred(s.block, s.slice) {
+        }
+    }
+
+    /// One message over one link (see [`Simulation::transmit`]), with the
+    /// delivery shortcuts.
+    fn send(&mut self, from: usize, to: usize, message: Message) {
+        let Some((arrival, plain)) = self.transmit(from, to, message.wire_bytes()) else {
+            return;
+        };
+        if !plain {
+            match &message {
+                Message::Shred(shred) if shred.leader.idx() != from => {
+                    let key = (shred.block, shred.slice);
+                    let n = self.net.n;
+                    let mut group = self
+                        .inboxes
+                        .remove(&key)
+                        .unwrap_or_else(|| (0..n).map(|_| Inbox::default()).collect());
+                    self.shred_arrives(&mut group[to], to, from, arrival, shred);
+                    self.inboxes.insert(key, group);
                     return;
                 }
-                self.seq += 1;
-                let key = (to as u32, s.block, s.slice);
-                let inbox = self.inboxes.entry(key).or_default();
-                let first = !inbox.announced;
-                inbox.announced = true;
-                inbox.arrivals.push((arrival, self.seq, from as u32, *s));
-                if first {
-                    // The first arrival tells the recipient the block exists.
-                    inbox.earliest.push(arrival);
-                    inbox.earliest.sort_unstable();
-                    self.push(
-                        arrival,
-                        SimEvent::SliceInbox {
-                            to: key.0,
-                            block: key.1,
-                            slice: key.2,
-                        },
-                    );
-                } else {
-                    self.schedule_inbox(key, Some(arrival));
+                Message::Certificate(c) => {
+                    let key = (c.slot, c.kind, c.block);
+                    let mut due = self.certificate_due.remove(&key);
+                    let wanted = self.wanted(to, &message, arrival, &mut due);
+                    if let Some(due) = due {
+                        self.certificate_due.insert(key, due);
+                    }
+                    if !wanted {
+                        return;
+                    }
                 }
-                return;
+                _ => {
+                    if !self.wanted(to, &message, arrival, &mut None) {
+                        return;
+                    }
+                }
             }
-            _ => {}
         }
         self.push(
             arrival,
@@ -764,6 +917,87 @@ impl Simulation {
                 message,
             },
         );
+    }
+
+    /// Whether a vote or certificate arriving at `to` at `arrival` can
+    /// matter there: a certificate the recipient holds, or of which an
+    /// earlier copy is already due (`due`, per recipient, created on first
+    /// use), is not delivered; nor is a vote that is moot at the recipient.
+    fn wanted(
+        &self,
+        to: usize,
+        message: &Message,
+        arrival: u64,
+        due: &mut Option<Vec<u64>>,
+    ) -> bool {
+        match message {
+            Message::Certificate(c) => {
+                let Some(node) = self.nodes[to].node() else {
+                    unreachable!("down recipients get plain delivery")
+                };
+                if node.has_certificate(c) {
+                    return false;
+                }
+                let due = due.get_or_insert_with(|| vec![u64::MAX; self.net.n]);
+                if due[to] <= arrival {
+                    return false;
+                }
+                due[to] = arrival;
+                true
+            }
+            Message::Vote(v) => !self.nodes[to].node().is_some_and(|n| n.vote_is_moot(v)),
+            _ => true,
+        }
+    }
+
+    /// A relayed shred reaches `to`'s inbox for its slice at `arrival`
+    /// (nothing when the recipient no longer needs the slice). The first
+    /// arrival is announced at once; later ones may move the
+    /// slice-completion check earlier.
+    fn shred_arrives(
+        &mut self,
+        inbox: &mut Inbox,
+        to: usize,
+        from: usize,
+        arrival: u64,
+        shred: &Shred,
+    ) {
+        let node = &self.nodes[to];
+        if !node.needs_shred(shred.block, shred.slice) {
+            return;
+        }
+        self.seq += 1;
+        let first = !inbox.announced;
+        inbox.announced = true;
+        inbox
+            .arrivals
+            .push((arrival, self.seq, from as u32, *shred));
+        if first {
+            // The first arrival tells the recipient the block exists.
+            inbox.earliest.push(arrival);
+            inbox.earliest.sort_unstable();
+            self.push(
+                arrival,
+                SimEvent::SliceInbox {
+                    to: to as u32,
+                    block: shred.block,
+                    slice: shred.slice,
+                },
+            );
+        } else {
+            let need = self
+                .data_shreds_per_slice
+                .saturating_sub(node.shreds_held(shred.block, shred.slice))
+                .max(1) as usize;
+            Self::schedule_inbox(
+                &mut self.inbox_checks,
+                &mut self.seq,
+                inbox,
+                (to as u32, shred.block, shred.slice),
+                need,
+                Some(arrival),
+            );
+        }
     }
 
     fn chaos_deadline_ns(&self) -> Option<u64> {
@@ -975,15 +1209,8 @@ impl Simulation {
         let c = self.chaos.as_mut().expect("chaos");
         c.generation[v] = c.generation[v].wrapping_add(1);
         c.ever_crashed[v] = true;
-        let to = v as u32;
-        let keys: Vec<_> = self
-            .inboxes
-            .range((to, BlockId::GENESIS, 0)..)
-            .take_while(|(k, _)| k.0 == to)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in keys {
-            if let Some(check) = self.inboxes.remove(&k).and_then(|i| i.check) {
+        for group in self.inboxes.values_mut() {
+            if let Some(check) = std::mem::take(&mut group[v]).check {
                 self.inbox_checks.remove(&check);
             }
         }
