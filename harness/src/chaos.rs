@@ -199,6 +199,8 @@ pub struct ChaosState {
     pub(crate) generation: Vec<u32>,
     pub(crate) ever_crashed: Vec<bool>,
     pub(crate) ever_byzantine: Vec<bool>,
+    /// Some validator is or was Byzantine.
+    pub(crate) any_byzantine: bool,
     /// Active Byzantine behaviour per validator (kept while it is down, so
     /// that it restarts Byzantine).
     pub(crate) behaviour: Vec<Option<Behaviour>>,
@@ -247,6 +249,7 @@ impl ChaosState {
             generation: vec![0; n],
             ever_crashed: vec![false; n],
             ever_byzantine: vec![false; n],
+            any_byzantine: false,
             behaviour: vec![None; n],
             partitions: Vec::new(),
             link_faults: Vec::new(),

@@ -29,6 +29,10 @@ pub struct RunOptions {
     /// Write `report.json` (marked incomplete) every this much simulated
     /// time.
     pub flush_every: Duration,
+    /// Use the simulator's exact delivery shortcuts (see [`crate::sim`]).
+    /// `false` delivers every message as its own event: much slower, and
+    /// the report must be the same, which is how the shortcuts are checked.
+    pub shortcuts: bool,
 }
 
 /// What a run produced.
@@ -119,6 +123,7 @@ pub fn run(
         None
     };
     let mut sim = Simulation::with_timeline(scenario, &topology, seed, duration, timeline);
+    sim.set_shortcuts(options.shortcuts);
     let info = ScenarioInfo {
         name: scenario.name.clone(),
         seed,

@@ -16,13 +16,20 @@
 //!   already due there earlier (later copies find it stored and do
 //!   nothing);
 //! - a vote that is moot at its recipient (`Node::vote_is_moot`) is not
-//!   queued;
+//!   queued (while no validator was ever Byzantine);
 //! - relayed shreds wait in a per-(recipient, slice) inbox and are handed
-//!   over in arrival order at two moments: the first arrival (the
+//!   over in arrival order at two moments: the earliest arrival (the
 //!   recipient learns the block exists) and the arrival that completes the
-//!   slice (γ shreds). Shreds arriving after that are not queued. The
-//!   recipient reconstructs the slice at exactly the time it would have
-//!   with one event per shred.
+//!   slice (γ shreds, counting those the recipient got directly from the
+//!   leader as their relay). Shreds arriving after that are not queued.
+//!
+//! "Exact" is checked, not assumed: with the shortcuts off
+//! ([`Simulation::set_shortcuts`], `whiteout run --no-shortcuts`) every
+//! message is its own event, and the report is byte-identical (a test runs
+//! both, with and without faults).
+//!
+//! A broadcast is one queue entry, keyed by its next delivery, rather than
+//! one per recipient.
 //!
 //! Architecture Invariant: no wall clock and no thread-local randomness in
 //! this module; wall time is only read by the caller for progress.
@@ -76,6 +83,12 @@ enum SimEvent {
         to: u32,
         block: BlockId,
         slice: u32,
+        /// Hand over the arrivals up to (this event's time, this sequence):
+        /// the sequence of the arrival the event stands for.
+        upto_seq: u64,
+        /// A slice-completion check (valid only while it is the inbox's
+        /// current one), else a first-arrival announcement.
+        completion: bool,
     },
 }
 
@@ -92,18 +105,42 @@ struct Fanout {
     next: usize,
 }
 
+/// Relayed shreds of one slice on their way, per recipient.
+#[derive(Debug)]
+struct SliceInboxes {
+    /// The shreds relayed so far; arrivals refer to them by index.
+    shreds: Vec<Shred>,
+    /// Indexed by recipient.
+    by_recipient: Vec<Inbox>,
+}
+
+impl SliceInboxes {
+    fn new(n: usize) -> Self {
+        Self {
+            shreds: Vec::new(),
+            by_recipient: (0..n).map(|_| Inbox::default()).collect(),
+        }
+    }
+}
+
 /// Relayed shreds on their way to one recipient, for one slice.
 #[derive(Debug, Default)]
 struct Inbox {
-    /// (arrival ns, sequence, sender, shred), unsorted.
-    arrivals: Vec<(u64, u64, u32, Shred)>,
-    /// Check queued in `inbox_checks`: (time ns, sequence).
+    /// Not yet handed over: (arrival ns, sequence, sender, index into
+    /// `SliceInboxes::shreds`), unsorted.
+    arrivals: Vec<(u64, u64, u32, u32)>,
+    /// When the first-arrival announcement is queued (`None` before any
+    /// arrival).
+    announce_ns: Option<u64>,
+    /// The recipient needs no more shreds of this slice.
+    closed: bool,
+    /// Shreds the recipient still needs to rebuild the slice.
+    need: u32,
+    /// The `need` earliest arrivals (ns, sequence), a max-heap: its top
+    /// is the arrival that completes the slice.
+    earliest: BinaryHeap<(u64, u64)>,
+    /// The completion check queued: the (ns, sequence) of that arrival.
     check: Option<(u64, u64)>,
-    /// The first arrival was announced.
-    announced: bool,
-    /// The `need` earliest arrival times, ascending (the last one is the
-    /// arrival that completes the slice).
-    earliest: Vec<u64>,
 }
 
 /// A queue entry: when, in which order, and where the event waits in the
@@ -184,14 +221,12 @@ pub struct Simulation {
     certificate_due: BTreeMap<(Slot, CertificateKind, Option<BlockHash>), Vec<u64>>,
     /// Relayed shreds waiting, per (block, slice), indexed by recipient (an
     /// inbox that was never announced is empty).
-    inboxes: BTreeMap<(BlockId, u32), Vec<Inbox>>,
+    inboxes: BTreeMap<(BlockId, u32), SliceInboxes>,
+    /// The exact delivery shortcuts are on (else every message is its own
+    /// event).
+    shortcuts: bool,
     /// Delivery lists of finished broadcasts, kept for reuse.
     spare_deliveries: Vec<Vec<(u64, u64, u32)>>,
-    /// Slice-completion checks: a second event queue ordered like the main
-    /// one by (time, sequence); an ordered map so that a check can move
-    /// earlier in place (decrease-key) when a later-sent shred arrives
-    /// sooner.
-    inbox_checks: BTreeMap<(u64, u64), (u32, BlockId, u32)>,
     data_shreds_per_slice: u32,
     queue_len_max: usize,
     /// Events processed per kind: vote, certificate, shred, transaction,
@@ -273,7 +308,7 @@ impl Simulation {
             certificate_due: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             spare_deliveries: Vec::new(),
-            inbox_checks: BTreeMap::new(),
+            shortcuts: true,
             data_shreds_per_slice: config.data_shreds_per_slice,
             config,
             queue_len_max: 0,
@@ -288,6 +323,13 @@ impl Simulation {
             sim.push(first, SimEvent::ClientTransaction);
         }
         sim
+    }
+
+    /// Turns the exact delivery shortcuts (module documentation) on or off.
+    /// Off, every message is delivered as its own event; the run must be
+    /// the same, only slower.
+    pub fn set_shortcuts(&mut self, on: bool) {
+        self.shortcuts = on;
     }
 
     /// Simulated time reached, in ns.
@@ -312,6 +354,11 @@ impl Simulation {
 
     fn push(&mut self, at_ns: u64, event: SimEvent) {
         self.seq += 1;
+        self.push_with_seq(at_ns, self.seq, event);
+    }
+
+    /// Queues `event` at (`at_ns`, `seq`), a sequence number taken earlier.
+    fn push_with_seq(&mut self, at_ns: u64, seq: u64, event: SimEvent) {
         let slab = match self.slab_free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some(event);
@@ -322,11 +369,7 @@ impl Simulation {
                 u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 queued events")
             }
         };
-        self.queue.push(Queued {
-            at_ns,
-            seq: self.seq,
-            slab,
-        });
+        self.queue.push(Queued { at_ns, seq, slab });
     }
 
     /// Queues a broadcast's deliveries as one entry (nothing when empty).
@@ -343,17 +386,7 @@ impl Simulation {
             deliveries,
             next: 0,
         });
-        let slab = match self.slab_free.pop() {
-            Some(i) => {
-                self.slab[i as usize] = Some(event);
-                i
-            }
-            None => {
-                self.slab.push(Some(event));
-                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 queued events")
-            }
-        };
-        self.queue.push(Queued { at_ns, seq, slab });
+        self.push_with_seq(at_ns, seq, event);
     }
 
     /// Takes the earliest event off the queue (for a broadcast, its next
@@ -400,21 +433,14 @@ impl Simulation {
         let until = until_ns.min(self.end_ns);
         let mut budget = max_events;
         while budget > 0 {
-            let main = self.queue.peek().map(|q| (q.at_ns, q.seq));
-            let check = self.inbox_checks.first_key_value().map(|(k, _)| *k);
-            let (at_ns, take_check) = match (main, check) {
-                (None, None) => {
-                    if let Some(d) = self.chaos_deadline_ns().filter(|&d| d <= until) {
-                        self.advance_to(d.max(self.now_ns));
-                        self.poll_chaos();
-                        continue;
-                    }
-                    self.now_ns = until;
-                    break;
+            let Some(at_ns) = self.queue.peek().map(|q| q.at_ns) else {
+                if let Some(d) = self.chaos_deadline_ns().filter(|&d| d <= until) {
+                    self.advance_to(d.max(self.now_ns));
+                    self.poll_chaos();
+                    continue;
                 }
-                (Some(m), Some(c)) if c < m => (c.0, true),
-                (None, Some(c)) => (c.0, true),
-                (Some(m), _) => (m.0, false),
+                self.now_ns = until;
+                break;
             };
             // A fault due before the next event is applied first.
             if let Some(d) = self.chaos_deadline_ns() {
@@ -429,14 +455,8 @@ impl Simulation {
                 break;
             }
             self.advance_to(at_ns);
-            if take_check {
-                let (_, (to, block, slice)) = self.inbox_checks.pop_first().expect("peeked");
-                self.events_by_kind[7] += 1;
-                self.open_inbox(to, block, slice, true);
-            } else {
-                let event = self.pop_event();
-                self.dispatch(event);
-            }
+            let event = self.pop_event();
+            self.dispatch(event);
             if self.chaos.as_ref().is_some_and(|c| c.dirty) {
                 self.poll_chaos();
             }
@@ -489,8 +509,17 @@ impl Simulation {
                 }
                 let now = self.local_now(to as usize);
                 let node = &mut self.nodes[to as usize];
+                let shred = match &message {
+                    Message::Shred(s) => Some((s.block, s.slice)),
+                    _ => None,
+                };
                 node.handle_message(now, ValidatorIndex(from), message);
                 self.drain(to as usize);
+                // A shred that came directly (to its relay, from the leader)
+                // counts toward the slice: the inbox may complete sooner.
+                if let Some((block, slice)) = shred {
+                    self.refresh_inbox(to, block, slice);
+                }
             }
             SimEvent::Timer {
                 node,
@@ -524,7 +553,24 @@ impl Simulation {
                 self.drain(v);
             }
             SimEvent::ClientTransaction => self.client_transaction(),
-            SimEvent::SliceInbox { to, block, slice } => self.open_inbox(to, block, slice, false),
+            SimEvent::SliceInbox {
+                to,
+                block,
+                slice,
+                upto_seq,
+                completion,
+            } => {
+                let inbox = self
+                    .inboxes
+                    .get(&(block, slice))
+                    .map(|g| &g.by_recipient[to as usize]);
+                let valid = inbox.is_some_and(|i| {
+                    !i.closed && (!completion || i.check == Some((self.now_ns, upto_seq)))
+                });
+                if valid {
+                    self.hand_over(to, block, slice, (self.now_ns, upto_seq));
+                }
+            }
             SimEvent::Fanout(_) => unreachable!("broadcasts are queued, not dispatched"),
         }
     }
@@ -542,108 +588,106 @@ impl Simulation {
         self.certificate_due
             .retain(|(slot, _, _), _| *slot >= floor);
         self.inboxes.retain(|(block, _), _| block.slot >= floor);
-        self.inbox_checks
-            .retain(|_, (_, block, _)| block.slot >= floor);
     }
 
-    /// Hands over the shreds of an inbox that have arrived by now.
-    /// `completion`: this is the slice-completion check (else the
-    /// first-arrival announcement).
-    fn open_inbox(&mut self, to: u32, block: BlockId, slice: u32, completion: bool) {
-        let key = (block, slice);
-        let Some(inbox) = self
-            .inboxes
-            .get_mut(&key)
-            .map(|group| &mut group[to as usize])
-            .filter(|inbox| inbox.announced)
-        else {
+    /// Hands the recipient the shreds of its inbox that arrived up to
+    /// `upto` (ns, sequence), in arrival order, then brings the inbox up to
+    /// date with what the recipient holds.
+    fn hand_over(&mut self, to: u32, block: BlockId, slice: u32, upto: (u64, u64)) {
+        let t = self.local_now(to as usize);
+        let Some(group) = self.inboxes.get_mut(&(block, slice)) else {
             return;
         };
-        let now = self.now_ns;
-        if completion {
-            inbox.check = None;
-        }
-        let mut due: Vec<(u64, u64, u32, Shred)> = Vec::new();
+        let inbox = &mut group.by_recipient[to as usize];
+        let mut due: Vec<(u64, u64, u32, u32)> = Vec::new();
         inbox.arrivals.retain(|a| {
-            if a.0 <= now {
+            if (a.0, a.1) <= upto {
                 due.push(*a);
                 false
             } else {
                 true
             }
         });
+        if inbox.check.is_some_and(|c| c <= upto) {
+            inbox.check = None;
+        }
         due.sort_unstable_by_key(|a| (a.0, a.1));
-        let t = self.local_now(to as usize);
-        for (_, _, from, shred) in due {
+        for (_, _, from, index) in due {
+            let shred = group.shreds[index as usize];
             self.nodes[to as usize].handle_message(t, ValidatorIndex(from), Message::Shred(shred));
         }
         self.drain(to as usize);
+        self.refresh_inbox(to, block, slice);
+    }
+
+    /// After the recipient got shreds of the slice (from its inbox or
+    /// directly): closes the inbox when it needs no more, else queues the
+    /// check at the arrival that now completes the slice, or hands over at
+    /// once when that arrival has already come.
+    fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32) {
         let node = &self.nodes[to as usize];
         let Some(inbox) = self
             .inboxes
-            .get_mut(&key)
-            .map(|group| &mut group[to as usize])
+            .get_mut(&(block, slice))
+            .map(|group| &mut group.by_recipient[to as usize])
+            .filter(|inbox| inbox.announce_ns.is_some() && !inbox.closed)
         else {
             return;
         };
         if !node.needs_shred(block, slice) {
-            if let Some(check) = std::mem::take(inbox).check {
-                self.inbox_checks.remove(&check);
-            }
-        } else {
-            let need = self
-                .data_shreds_per_slice
-                .saturating_sub(node.shreds_held(block, slice))
-                .max(1) as usize;
-            Self::schedule_inbox(
-                &mut self.inbox_checks,
-                &mut self.seq,
-                inbox,
-                (to, block, slice),
-                need,
-                None,
+            *inbox = Inbox {
+                closed: true,
+                ..Inbox::default()
+            };
+            return;
+        }
+        inbox.need = self
+            .data_shreds_per_slice
+            .saturating_sub(node.shreds_held(block, slice))
+            .max(1);
+        inbox.earliest.clear();
+        for a in &inbox.arrivals {
+            Self::keep_earliest(inbox.need, &mut inbox.earliest, (a.0, a.1));
+        }
+        if inbox.earliest.len() < inbox.need as usize {
+            inbox.check = None;
+            return;
+        }
+        let completes = *inbox.earliest.peek().expect("need >= 1");
+        if completes.0 <= self.now_ns {
+            // A shred that came directly completed the slice now.
+            self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
+        } else if inbox.check != Some(completes) {
+            inbox.check = Some(completes);
+            self.push_with_seq(
+                completes.0,
+                completes.1,
+                SimEvent::SliceInbox {
+                    to,
+                    block,
+                    slice,
+                    upto_seq: completes.1,
+                    completion: true,
+                },
             );
         }
     }
 
-    /// Queues a check of `inbox` at the arrival that completes the slice
-    /// (`need` more shreds), if that is earlier than the check already
-    /// queued. `arrival_ns`: a shred just arrived then (else the earliest
-    /// arrivals are recomputed from the inbox).
-    fn schedule_inbox(
-        checks: &mut BTreeMap<(u64, u64), (u32, BlockId, u32)>,
-        seq: &mut u64,
-        inbox: &mut Inbox,
-        key: (u32, BlockId, u32),
-        need: usize,
-        arrival_ns: Option<u64>,
-    ) {
-        match arrival_ns {
-            Some(t) => {
-                let at = inbox.earliest.partition_point(|&e| e <= t);
-                if at < need {
-                    inbox.earliest.insert(at, t);
-                }
-            }
-            None => {
-                inbox.earliest.clear();
-                inbox.earliest.extend(inbox.arrivals.iter().map(|a| a.0));
-                inbox.earliest.sort_unstable();
-            }
-        }
-        inbox.earliest.truncate(need);
-        if inbox.earliest.len() < need {
-            return;
-        }
-        let completes_ns = inbox.earliest[need - 1];
-        if inbox.check.is_none_or(|(c, _)| completes_ns < c) {
-            if let Some(old) = inbox.check.take() {
-                checks.remove(&old);
-            }
-            *seq += 1;
-            let at = (completes_ns, *seq);
-            inbox.check = Some(at);
-            checks.insert(at, key);
+    /// Keeps `arrival` in `earliest` (a max-heap of at most `need`) if it
+    /// is among the `need` earliest. Returns whether it was kept.
+    fn keep_earliest(
+        need: u32,
+        earliest: &mut BinaryHeap<(u64, u64)>,
+        arrival: (u64, u64),
+    ) -> bool {
+        if earliest.len() < need as usize {
+            earliest.push(arrival);
+            true
+        } else if let Some(mut top) = earliest.peek_mut().filter(|top| arrival < **top) {
+            *top = arrival;
+            true
+        } else {
+            false
         }
     }
 
@@ -783,14 +827,14 @@ impl Simulation {
         let depart = self.net.uplink_free_ns[from].max(self.now_ns) + self.net.transmit_ns(bytes);
         self.net.uplink_free_ns[from] = depart;
         self.metrics.sent(from, bytes);
-        let mut plain = false;
+        let mut plain = !self.shortcuts;
         let mut extra = None;
         if let Some(c) = &self.chaos {
             if c.partitioned(from, to) {
                 return None;
             }
             extra = c.link(from, to);
-            plain = c.plain_delivery(from, to) || self.nodes[to].is_down();
+            plain |= c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
         if self.net.loss_rate > 0.0 && self.rng.random::<f64>() < self.net.loss_rate {
             return None;
@@ -829,7 +873,9 @@ impl Simulation {
                 let mut group = self
                     .inboxes
                     .remove(&key)
-                    .unwrap_or_else(|| (0..n).map(|_| Inbox::default()).collect());
+                    .unwrap_or_else(|| SliceInboxes::new(n));
+                let index = group.shreds.len() as u32;
+                group.shreds.push(*shred);
                 for to in recipients {
                     if let Some((arrival, plain)) = self.transmit(from, to, bytes) {
                         if plain {
@@ -842,7 +888,13 @@ impl Simulation {
                                 },
                             );
                         } else {
-                            self.shred_arrives(&mut group[to], to, from, arrival, shred);
+                            self.shred_arrives(
+                                &mut group.by_recipient[to],
+                                to,
+                                from,
+                                arrival,
+                                (shred, index),
+                            );
                         }
                     }
                 }
@@ -886,8 +938,16 @@ impl Simulation {
                     let mut group = self
                         .inboxes
                         .remove(&key)
-                        .unwrap_or_else(|| (0..n).map(|_| Inbox::default()).collect());
-                    self.shred_arrives(&mut group[to], to, from, arrival, shred);
+                        .unwrap_or_else(|| SliceInboxes::new(n));
+                    let index = group.shreds.len() as u32;
+                    group.shreds.push(*shred);
+                    self.shred_arrives(
+                        &mut group.by_recipient[to],
+                        to,
+                        from,
+                        arrival,
+                        (shred, index),
+                    );
                     self.inboxes.insert(key, group);
                     return;
                 }
@@ -945,58 +1005,78 @@ impl Simulation {
                 due[to] = arrival;
                 true
             }
-            Message::Vote(v) => !self.nodes[to].node().is_some_and(|n| n.vote_is_moot(v)),
+            // Mootness assumes every validator is honest.
+            Message::Vote(v) => {
+                self.chaos.as_ref().is_some_and(|c| c.any_byzantine)
+                    || !self.nodes[to].node().is_some_and(|n| n.vote_is_moot(v))
+            }
             _ => true,
         }
     }
 
-    /// A relayed shred reaches `to`'s inbox for its slice at `arrival`
-    /// (nothing when the recipient no longer needs the slice). The first
-    /// arrival is announced at once; later ones may move the
-    /// slice-completion check earlier.
+    /// A relayed shred (with its index in the slice's shred list) reaches
+    /// `to`'s inbox at `arrival` (nothing when the recipient needs no more
+    /// of the slice). The first arrival is announced (the recipient learns
+    /// the block exists), and again if a later-sent shred arrives sooner;
+    /// the completion check moves to the arrival that now completes the
+    /// slice.
     fn shred_arrives(
         &mut self,
         inbox: &mut Inbox,
         to: usize,
         from: usize,
         arrival: u64,
-        shred: &Shred,
+        (shred, index): (&Shred, u32),
     ) {
-        let node = &self.nodes[to];
-        if !node.needs_shred(shred.block, shred.slice) {
+        if inbox.closed {
             return;
         }
-        self.seq += 1;
-        let first = !inbox.announced;
-        inbox.announced = true;
-        inbox
-            .arrivals
-            .push((arrival, self.seq, from as u32, *shred));
-        if first {
-            // The first arrival tells the recipient the block exists.
-            inbox.earliest.push(arrival);
-            inbox.earliest.sort_unstable();
-            self.push(
-                arrival,
-                SimEvent::SliceInbox {
-                    to: to as u32,
-                    block: shred.block,
-                    slice: shred.slice,
-                },
-            );
-        } else {
-            let need = self
+        if inbox.announce_ns.is_none() {
+            let node = &self.nodes[to];
+            if !node.needs_shred(shred.block, shred.slice) {
+                return;
+            }
+            inbox.need = self
                 .data_shreds_per_slice
                 .saturating_sub(node.shreds_held(shred.block, shred.slice))
-                .max(1) as usize;
-            Self::schedule_inbox(
-                &mut self.inbox_checks,
-                &mut self.seq,
-                inbox,
-                (to as u32, shred.block, shred.slice),
-                need,
-                Some(arrival),
+                .max(1);
+        }
+        self.seq += 1;
+        let at = (arrival, self.seq);
+        inbox.arrivals.push((arrival, self.seq, from as u32, index));
+        let (to, block, slice) = (to as u32, shred.block, shred.slice);
+        if inbox.announce_ns.is_none_or(|a| arrival < a) {
+            inbox.announce_ns = Some(arrival);
+            self.push_with_seq(
+                arrival,
+                at.1,
+                SimEvent::SliceInbox {
+                    to,
+                    block,
+                    slice,
+                    upto_seq: at.1,
+                    completion: false,
+                },
             );
+        }
+        if Self::keep_earliest(inbox.need, &mut inbox.earliest, at)
+            && inbox.earliest.len() == inbox.need as usize
+        {
+            let completes = *inbox.earliest.peek().expect("need >= 1");
+            if inbox.check != Some(completes) {
+                inbox.check = Some(completes);
+                self.push_with_seq(
+                    completes.0,
+                    completes.1,
+                    SimEvent::SliceInbox {
+                        to,
+                        block,
+                        slice,
+                        upto_seq: completes.1,
+                        completion: true,
+                    },
+                );
+            }
         }
     }
 
@@ -1175,6 +1255,7 @@ impl Simulation {
                     let c = self.chaos.as_mut().expect("chaos");
                     c.behaviour[i] = Some(behaviour);
                     c.ever_byzantine[i] = true;
+                    c.any_byzantine = true;
                     let node = match std::mem::replace(&mut self.nodes[i], Validator::Down) {
                         Validator::Honest(n) => Some(n),
                         Validator::Byzantine(b) => Some(b.into_inner()),
@@ -1210,9 +1291,7 @@ impl Simulation {
         c.generation[v] = c.generation[v].wrapping_add(1);
         c.ever_crashed[v] = true;
         for group in self.inboxes.values_mut() {
-            if let Some(check) = std::mem::take(&mut group[v]).check {
-                self.inbox_checks.remove(&check);
-            }
+            group.by_recipient[v] = Inbox::default();
         }
         for due in self.certificate_due.values_mut() {
             due[v] = u64::MAX;

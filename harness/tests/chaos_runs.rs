@@ -22,6 +22,7 @@ fn run_file(path: &Path) -> Report {
         out_dir: None,
         progress: false,
         flush_every: Duration::from_secs(60),
+        shortcuts: true,
     };
     run(&loaded, &options, &AtomicBool::new(false))
         .unwrap()

@@ -22,6 +22,7 @@ fn a_real_report_validates_against_the_committed_schema() {
         out_dir: None,
         progress: false,
         flush_every: Duration::from_secs(3600),
+        shortcuts: true,
     };
     let report = runner::run(&loaded, &options, &AtomicBool::new(false))
         .unwrap()

@@ -15,12 +15,17 @@ fn scenario(text: &str) -> LoadedScenario {
 }
 
 fn run(loaded: &LoadedScenario, seed: u64, duration: Duration) -> Report {
+    run_with(loaded, seed, duration, true)
+}
+
+fn run_with(loaded: &LoadedScenario, seed: u64, duration: Duration, shortcuts: bool) -> Report {
     let options = RunOptions {
         seed: Some(seed),
         duration: Some(duration),
         out_dir: None,
         progress: false,
         flush_every: Duration::from_secs(3600),
+        shortcuts,
     };
     runner::run(loaded, &options, &AtomicBool::new(false))
         .expect("run succeeds")
@@ -105,4 +110,34 @@ fn same_seed_same_report_other_seed_other_report() {
     let c = run(&loaded, 43, Duration::from_secs(20));
     assert_eq!(without_resources(&a), without_resources(&b));
     assert_ne!(without_resources(&a), without_resources(&c));
+}
+
+/// The simulator's delivery shortcuts (earliest certificate copy, moot
+/// votes, shred inboxes) are exact: delivering every message as its own
+/// event gives the same report, with and without faults.
+#[test]
+fn shortcuts_change_nothing() {
+    let default = scenario::load(None).expect("embedded default");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cases = [
+        (default, Duration::from_secs(20)),
+        (
+            scenario::load(Some(&root.join("scenarios/equivocating-leader.toml"))).expect("preset"),
+            Duration::from_secs(30),
+        ),
+        (
+            scenario::load(Some(&root.join("scenarios/lossy-region.toml"))).expect("preset"),
+            Duration::from_secs(20),
+        ),
+    ];
+    for (loaded, duration) in &cases {
+        let fast = run_with(loaded, 3, *duration, true);
+        let plain = run_with(loaded, 3, *duration, false);
+        assert_eq!(
+            without_resources(&fast),
+            without_resources(&plain),
+            "{}: shortcuts changed the report",
+            loaded.scenario.name
+        );
+    }
 }

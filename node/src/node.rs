@@ -842,21 +842,35 @@ impl Node {
         }
     }
 
-    /// Whether delivering `vote` here can change nothing but storage: a
-    /// NotarVote for a block this validator already holds a
-    /// fast-finalization certificate for, or a FinalVote for a slot it holds
-    /// a finalization certificate for (all certificates those votes count
-    /// toward exist, and SafeToNotar/SafeToSkip cannot change). Only valid
-    /// for votes of honest validators, whose first vote in a slot is their
-    /// only notar-or-skip vote.
+    /// Whether delivering `vote` here can change nothing: a FinalVote for a
+    /// slot with a finalization certificate stored (final votes count
+    /// toward nothing else), or a NotarVote for a block `b` that this
+    /// validator voted to notarize and for which it stores both the
+    /// fast-finalization and the notarization certificate (every
+    /// certificate a NotarVote counts toward exists, SafeToNotar does not
+    /// apply to a block voted for, and with at least 80% of stake behind `b`
+    /// the other blocks' and skip stake stay below SafeToSkip's 40%).
+    ///
+    /// Only valid when no validator is Byzantine (the simulator delivers
+    /// everything otherwise): the argument bounds the stake behind votes
+    /// for other blocks.
     pub fn vote_is_moot(&self, vote: &Vote) -> bool {
         if !self.slot_in_range(vote.slot) {
             return true;
         }
         match vote.kind {
             VoteKind::Notar(b) => {
-                self.pool
-                    .has_certificate(vote.slot, CertificateKind::FastFinalization, Some(b))
+                self.state
+                    .get(&vote.slot)
+                    .is_some_and(|st| st.voted_notar == Some(b))
+                    && self.pool.has_certificate(
+                        vote.slot,
+                        CertificateKind::FastFinalization,
+                        Some(b),
+                    )
+                    && self
+                        .pool
+                        .has_certificate(vote.slot, CertificateKind::Notarization, Some(b))
             }
             VoteKind::Final => {
                 self.pool

@@ -37,6 +37,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         out_dir: None,
         progress: false,
         flush_every: Duration::from_secs(3600),
+        shortcuts: true,
     };
     let mut speeds = Vec::new();
     let mut peak = 0u64;

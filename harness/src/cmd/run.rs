@@ -31,6 +31,11 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Deliver every message as its own event, without the simulator's
+    /// exact shortcuts: much slower, same report (a check of the
+    /// simulator).
+    #[arg(long)]
+    pub no_shortcuts: bool,
 }
 
 /// Runs `whiteout run`. Exit code 0 on a clean run, 1 when a safety
@@ -51,6 +56,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         out_dir: Some(args.out.clone()),
         progress: !args.quiet,
         flush_every: Duration::from_secs(60),
+        shortcuts: !args.no_shortcuts,
     };
     let outcome = runner::run(&loaded, &options, &stop)?;
     print!("{}", runner::summary_table(&outcome.report));
