@@ -1,9 +1,12 @@
 //! The `sim` backend: a seeded discrete-event simulator.
 //!
 //! A priority queue holds timestamped events (deliveries, timers, client
-//! transactions); time jumps to the next one. One ChaCha8 generator, seeded
-//! from the scenario seed, decides every random choice (jitter, loss,
-//! client arrivals), so the same scenario and seed replay the same run.
+//! transactions); time jumps to the next one. The scenario seed decides
+//! every random choice, so the same scenario and seed replay the same run:
+//! a ChaCha8 generator draws the clients' arrivals and choices, and each
+//! message's jitter and loss on each link are a hash of a key from the seed,
+//! the message's id and the recipient (counter-based, so that a delivery
+//! skipped by a shortcut shifts no other draw).
 //!
 //! Network model, per directed link: one-way latency from the topology,
 //! plus jitter uniform in `[0, jitter_ms]`, and a loss probability. Per
@@ -54,6 +57,16 @@ use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window}
 
 use crate::metrics::Collector;
 use crate::scenario::Scenario;
+
+/// A uniform integer in `[0, max]` from 64 random bits.
+fn uniform_upto(bits: u64, max: u64) -> u64 {
+    ((u128::from(bits) * (u128::from(max) + 1)) >> 64) as u64
+}
+
+/// Whether an event of probability `rate` happens, from 64 random bits.
+fn chance(bits: u64, rate: f64) -> bool {
+    ((bits >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < rate
+}
 
 /// Nanoseconds per second.
 pub const NS_PER_S: u64 = 1_000_000_000;
@@ -225,6 +238,12 @@ pub struct Simulation {
     /// The exact delivery shortcuts are on (else every message is its own
     /// event).
     shortcuts: bool,
+    /// Scratch list of the shreds an inbox hands over.
+    due_scratch: Vec<(u64, u64, u32, u32)>,
+    /// Key of the per-message link draws, from the seed.
+    link_key: u64,
+    /// Id of the last message sent.
+    next_message_id: u64,
     /// Delivery lists of finished broadcasts, kept for reuse.
     spare_deliveries: Vec<Vec<(u64, u64, u32)>>,
     data_shreds_per_slice: u32,
@@ -308,6 +327,9 @@ impl Simulation {
             certificate_due: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             spare_deliveries: Vec::new(),
+            link_key: mix64(seed ^ 0x11_4C_D7A3),
+            next_message_id: 0,
+            due_scratch: Vec::new(),
             shortcuts: true,
             data_shreds_per_slice: config.data_shreds_per_slice,
             config,
@@ -518,7 +540,7 @@ impl Simulation {
                 // A shred that came directly (to its relay, from the leader)
                 // counts toward the slice: the inbox may complete sooner.
                 if let Some((block, slice)) = shred {
-                    self.refresh_inbox(to, block, slice);
+                    self.refresh_inbox(to, block, slice, false);
                 }
             }
             SimEvent::Timer {
@@ -599,7 +621,7 @@ impl Simulation {
             return;
         };
         let inbox = &mut group.by_recipient[to as usize];
-        let mut due: Vec<(u64, u64, u32, u32)> = Vec::new();
+        let mut due = std::mem::take(&mut self.due_scratch);
         inbox.arrivals.retain(|a| {
             if (a.0, a.1) <= upto {
                 due.push(*a);
@@ -612,19 +634,23 @@ impl Simulation {
             inbox.check = None;
         }
         due.sort_unstable_by_key(|a| (a.0, a.1));
-        for (_, _, from, index) in due {
+        for &(_, _, from, index) in &due {
             let shred = group.shreds[index as usize];
             self.nodes[to as usize].handle_message(t, ValidatorIndex(from), Message::Shred(shred));
         }
+        due.clear();
+        self.due_scratch = due;
         self.drain(to as usize);
-        self.refresh_inbox(to, block, slice);
+        self.refresh_inbox(to, block, slice, true);
     }
 
     /// After the recipient got shreds of the slice (from its inbox or
     /// directly): closes the inbox when it needs no more, else queues the
     /// check at the arrival that now completes the slice, or hands over at
-    /// once when that arrival has already come.
-    fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32) {
+    /// once when that arrival has already come. `handed_over`: arrivals
+    /// left the inbox (else only the recipient's holdings grew, and the
+    /// earliest arrivals are trimmed rather than recomputed).
+    fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32, handed_over: bool) {
         let node = &self.nodes[to as usize];
         let Some(inbox) = self
             .inboxes
@@ -645,9 +671,15 @@ impl Simulation {
             .data_shreds_per_slice
             .saturating_sub(node.shreds_held(block, slice))
             .max(1);
-        inbox.earliest.clear();
-        for a in &inbox.arrivals {
-            Self::keep_earliest(inbox.need, &mut inbox.earliest, (a.0, a.1));
+        if handed_over {
+            inbox.earliest.clear();
+            for a in &inbox.arrivals {
+                Self::keep_earliest(inbox.need, &mut inbox.earliest, (a.0, a.1));
+            }
+        } else {
+            while inbox.earliest.len() > inbox.need as usize {
+                inbox.earliest.pop();
+            }
         }
         if inbox.earliest.len() < inbox.need as usize {
             inbox.check = None;
@@ -823,8 +855,19 @@ impl Simulation {
     /// the counters, the faults on the link, loss, latency and jitter.
     /// Returns the arrival time and whether the recipient must get plain
     /// delivery (no shortcuts), or `None` when the message is dropped.
-    fn transmit(&mut self, from: usize, to: usize, bytes: u32) -> Option<(u64, bool)> {
-        let depart = self.net.uplink_free_ns[from].max(self.now_ns) + self.net.transmit_ns(bytes);
+    ///
+    /// `message`: the message's id and the time its bytes take on the
+    /// sender's uplink. Jitter and loss are drawn per (message, recipient)
+    /// ([`Simulation::link_draw`]).
+    fn transmit(
+        &mut self,
+        from: usize,
+        to: usize,
+        bytes: u32,
+        message: (u64, u64),
+    ) -> Option<(u64, bool)> {
+        let (id, transmit_ns) = message;
+        let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
         self.net.uplink_free_ns[from] = depart;
         self.metrics.sent(from, bytes);
         let mut plain = !self.shortcuts;
@@ -836,17 +879,20 @@ impl Simulation {
             extra = c.link(from, to);
             plain |= c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
-        if self.net.loss_rate > 0.0 && self.rng.random::<f64>() < self.net.loss_rate {
+        if self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate) {
             return None;
         }
-        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to] + self.jitter_ns();
+        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to];
+        if self.net.jitter_ns > 0 {
+            arrival += uniform_upto(self.link_draw(id, to, 2), self.net.jitter_ns);
+        }
         if let Some(e) = extra {
-            if e.loss_rate > 0.0 && self.rng.random::<f64>() < e.loss_rate {
+            if e.loss_rate > 0.0 && chance(self.link_draw(id, to, 3), e.loss_rate) {
                 return None;
             }
             arrival += e.latency_ns;
             if e.jitter_ns > 0 {
-                arrival += self.rng.random_range(0..=e.jitter_ns);
+                arrival += uniform_upto(self.link_draw(id, to, 4), e.jitter_ns);
             }
             if let Some(bps) = e.bandwidth_bps {
                 let c = self.chaos.as_mut().expect("link faults are chaos");
@@ -858,6 +904,20 @@ impl Simulation {
         Some((arrival, plain))
     }
 
+    /// Draws for message `id` on its link to `to`: counter-based (a hash of
+    /// the run's link key, the message id, the recipient and `purpose`),
+    /// so every (message, recipient) pair has draws of its own whatever
+    /// else is drawn: a delivery a shortcut skips shifts nothing.
+    fn link_draw(&self, id: u64, to: usize, purpose: u64) -> u64 {
+        mix64(self.link_key ^ mix64(id ^ ((to as u64) << 44) ^ (purpose << 60)))
+    }
+
+    /// A new message id and the time `bytes` take on an uplink.
+    fn new_message(&mut self, bytes: u32) -> (u64, u64) {
+        self.next_message_id += 1;
+        (self.next_message_id, self.net.transmit_ns(bytes))
+    }
+
     /// `message` from `from` to every other validator but `except`, in
     /// recipient order. The shortcut state of the message (its
     /// certificate's earliest copies, its slice's inboxes) is looked up once
@@ -865,6 +925,7 @@ impl Simulation {
     fn broadcast(&mut self, from: usize, message: Message, except: Option<ValidatorIndex>) {
         let n = self.net.n;
         let bytes = message.wire_bytes();
+        let id = self.new_message(bytes);
         let recipients =
             (0..n).filter(move |&to| to != from && except.is_none_or(|e| e.idx() != to));
         match &message {
@@ -877,7 +938,7 @@ impl Simulation {
                 let index = group.shreds.len() as u32;
                 group.shreds.push(*shred);
                 for to in recipients {
-                    if let Some((arrival, plain)) = self.transmit(from, to, bytes) {
+                    if let Some((arrival, plain)) = self.transmit(from, to, bytes, id) {
                         if plain {
                             self.push(
                                 arrival,
@@ -909,7 +970,7 @@ impl Simulation {
                 };
                 let mut deliveries = self.spare_deliveries.pop().unwrap_or_default();
                 for to in recipients {
-                    if let Some((arrival, plain)) = self.transmit(from, to, bytes) {
+                    if let Some((arrival, plain)) = self.transmit(from, to, bytes, id) {
                         if plain || self.wanted(to, &message, arrival, &mut due) {
                             self.seq += 1;
                             deliveries.push((arrival, self.seq, to as u32));
@@ -927,7 +988,9 @@ impl Simulation {
     /// One message over one link (see [`Simulation::transmit`]), with the
     /// delivery shortcuts.
     fn send(&mut self, from: usize, to: usize, message: Message) {
-        let Some((arrival, plain)) = self.transmit(from, to, message.wire_bytes()) else {
+        let bytes = message.wire_bytes();
+        let id = self.new_message(bytes);
+        let Some((arrival, plain)) = self.transmit(from, to, bytes, id) else {
             return;
         };
         if !plain {
@@ -1040,6 +1103,9 @@ impl Simulation {
                 .data_shreds_per_slice
                 .saturating_sub(node.shreds_held(shred.block, shred.slice))
                 .max(1);
+            inbox
+                .arrivals
+                .reserve(2 * self.data_shreds_per_slice as usize);
         }
         self.seq += 1;
         let at = (arrival, self.seq);
