@@ -327,7 +327,7 @@ impl Simulation {
             certificate_due: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             spare_deliveries: Vec::new(),
-            link_key: mix64(seed ^ 0x11_4C_D7A3),
+            link_key: mix64(seed ^ 0x114C_D7A3),
             next_message_id: 0,
             due_scratch: Vec::new(),
             shortcuts: true,
