@@ -68,6 +68,19 @@ fn chance(bits: u64, rate: f64) -> bool {
     ((bits >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < rate
 }
 
+/// Sorts by (arrival, sequence); fast on almost sorted lists.
+fn insertion_sort(list: &mut [(u64, u64, u32)]) {
+    for i in 1..list.len() {
+        let item = list[i];
+        let mut j = i;
+        while j > 0 && (list[j - 1].0, list[j - 1].1) > (item.0, item.1) {
+            list[j] = list[j - 1];
+            j -= 1;
+        }
+        list[j] = item;
+    }
+}
+
 /// Nanoseconds per second.
 pub const NS_PER_S: u64 = 1_000_000_000;
 
@@ -193,6 +206,8 @@ struct Network {
     loss_rate: f64,
     bandwidth_bps: u64,
     uplink_free_ns: Vec<u64>,
+    /// Per sender, the other validators by increasing latency.
+    nearest_first: Vec<Vec<u32>>,
 }
 
 impl Network {
@@ -298,6 +313,18 @@ impl Simulation {
             loss_rate: scenario.network.loss_rate,
             bandwidth_bps: scenario.network.uplink_bandwidth_bps,
             uplink_free_ns: vec![0; n],
+            nearest_first: Vec::new(),
+        };
+        let net = Network {
+            nearest_first: (0..n)
+                .map(|from| {
+                    let mut others: Vec<u32> =
+                        (0..n as u32).filter(|&to| to as usize != from).collect();
+                    others.sort_by_key(|&to| (net.latency_ns[from * n + to as usize], to));
+                    others
+                })
+                .collect(),
+            ..net
         };
         let mut sim = Self {
             now_ns: 0,
@@ -395,12 +422,12 @@ impl Simulation {
     }
 
     /// Queues a broadcast's deliveries as one entry (nothing when empty).
-    fn push_fanout(&mut self, from: usize, message: Message, mut deliveries: Vec<(u64, u64, u32)>) {
+    fn push_fanout(&mut self, from: usize, message: Message, deliveries: Vec<(u64, u64, u32)>) {
         if deliveries.is_empty() {
             self.spare_deliveries.push(deliveries);
             return;
         }
-        deliveries.sort_unstable_by_key(|&(at, seq, _)| (at, seq));
+        debug_assert!(deliveries.is_sorted_by_key(|&(at, seq, _)| (at, seq)));
         let (at_ns, seq, _) = deliveries[0];
         let event = SimEvent::Fanout(Fanout {
             from: from as u32,
@@ -869,6 +896,20 @@ impl Simulation {
         let (id, transmit_ns) = message;
         let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
         self.net.uplink_free_ns[from] = depart;
+        self.link(from, to, bytes, id, depart)
+    }
+
+    /// [`Simulation::transmit`] for a message that leaves the sender's
+    /// uplink at `depart`.
+    #[inline]
+    fn link(
+        &mut self,
+        from: usize,
+        to: usize,
+        bytes: u32,
+        id: u64,
+        depart: u64,
+    ) -> Option<(u64, bool)> {
         self.metrics.sent(from, bytes);
         let mut plain = !self.shortcuts;
         let mut extra = None;
@@ -926,8 +967,7 @@ impl Simulation {
         let n = self.net.n;
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
-        let recipients =
-            (0..n).filter(move |&to| to != from && except.is_none_or(|e| e.idx() != to));
+        let recipients = (0..n).filter(|&to| to != from && except.is_none_or(|e| e.idx() != to));
         match &message {
             Message::Shred(shred) if shred.leader.idx() != from => {
                 let key = (shred.block, shred.slice);
@@ -969,17 +1009,36 @@ impl Simulation {
                     _ => None,
                 };
                 let mut deliveries = self.spare_deliveries.pop().unwrap_or_default();
-                for to in recipients {
-                    if let Some((arrival, plain)) = self.transmit(from, to, bytes, id) {
+                // The uplink sends in recipient order; recipients are
+                // visited nearest first, so that the deliveries come out
+                // almost sorted by arrival.
+                let except = except.map(|e| e.idx()).filter(|&e| e != from);
+                let count = n - 1 - usize::from(except.is_some());
+                let start = self.net.uplink_free_ns[from].max(self.now_ns);
+                self.net.uplink_free_ns[from] = start + count as u64 * id.1;
+                let base_seq = self.seq;
+                self.seq += count as u64;
+                let nearest = std::mem::take(&mut self.net.nearest_first[from]);
+                for &to in &nearest {
+                    let to = to as usize;
+                    if except == Some(to) {
+                        continue;
+                    }
+                    let position =
+                        (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to)))
+                            as u64;
+                    let depart = start + (position + 1) * id.1;
+                    if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
                         if plain || self.wanted(to, &message, arrival, &mut due) {
-                            self.seq += 1;
-                            deliveries.push((arrival, self.seq, to as u32));
+                            deliveries.push((arrival, base_seq + position + 1, to as u32));
                         }
                     }
                 }
+                self.net.nearest_first[from] = nearest;
                 if let (Some(due), Message::Certificate(c)) = (due, &message) {
                     self.certificate_due.insert((c.slot, c.kind, c.block), due);
                 }
+                insertion_sort(&mut deliveries);
                 self.push_fanout(from, message, deliveries);
             }
         }
