@@ -214,11 +214,11 @@ impl Collector {
         ]
     }
 
-    /// A message of `bytes` left validator `from`.
-    pub fn sent(&mut self, from: usize, bytes: u32) {
+    /// `count` messages of `bytes` each left validator `from`.
+    pub fn sent(&mut self, from: usize, bytes: u32, count: u64) {
         let v = &mut self.validators[from];
-        v.messages_sent += 1;
-        v.bytes_sent += u64::from(bytes);
+        v.messages_sent += count;
+        v.bytes_sent += count * u64::from(bytes);
     }
 
     /// A message of `bytes` reaches validator `to` (counted when it is

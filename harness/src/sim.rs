@@ -841,6 +841,13 @@ impl Simulation {
                     );
                 }
                 Output::Event(event) => {
+                    if let Event::CertificateStored { kind, slot, block } = event {
+                        // Copies of it need not reach this validator.
+                        let n = self.net.n;
+                        self.certificate_due
+                            .entry((slot, kind, block))
+                            .or_insert_with(|| vec![u64::MAX; n])[v] = self.now_ns;
+                    }
                     if let Some(c) = &mut self.chaos {
                         let stake = if matches!(self.nodes[v], Validator::Honest(_)) {
                             let set = self.schedule.validators();
@@ -896,11 +903,12 @@ impl Simulation {
         let (id, transmit_ns) = message;
         let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
         self.net.uplink_free_ns[from] = depart;
+        self.metrics.sent(from, bytes, 1);
         self.link(from, to, bytes, id, depart)
     }
 
     /// [`Simulation::transmit`] for a message that leaves the sender's
-    /// uplink at `depart`.
+    /// uplink at `depart`, already counted as sent.
     #[inline]
     fn link(
         &mut self,
@@ -910,7 +918,6 @@ impl Simulation {
         id: u64,
         depart: u64,
     ) -> Option<(u64, bool)> {
-        self.metrics.sent(from, bytes);
         let mut plain = !self.shortcuts;
         let mut extra = None;
         if let Some(c) = &self.chaos {
@@ -943,6 +950,14 @@ impl Simulation {
         }
         self.metrics.received(to, bytes);
         Some((arrival, plain))
+    }
+
+    /// [`Simulation::link`] for a message that cannot matter to `to`
+    /// (without faults): only whether it is lost and the received counter.
+    fn link_counters_only(&mut self, to: usize, bytes: u32, id: u64) {
+        if self.net.loss_rate == 0.0 || !chance(self.link_draw(id, to, 1), self.net.loss_rate) {
+            self.metrics.received(to, bytes);
+        }
     }
 
     /// Draws for message `id` on its link to `to`: counter-based (a hash of
@@ -978,7 +993,15 @@ impl Simulation {
                 let index = group.shreds.len() as u32;
                 group.shreds.push(*shred);
                 for to in recipients {
-                    if let Some((arrival, plain)) = self.transmit(from, to, bytes, id) {
+                    let depart = self.net.uplink_free_ns[from].max(self.now_ns) + id.1;
+                    self.net.uplink_free_ns[from] = depart;
+                    self.metrics.sent(from, bytes, 1);
+                    if group.by_recipient[to].closed && self.chaos.is_none() {
+                        // The recipient rebuilt the slice: only the counters.
+                        self.link_counters_only(to, bytes, id.0);
+                        continue;
+                    }
+                    if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
                         if plain {
                             self.push(
                                 arrival,
@@ -1018,10 +1041,20 @@ impl Simulation {
                 self.net.uplink_free_ns[from] = start + count as u64 * id.1;
                 let base_seq = self.seq;
                 self.seq += count as u64;
+                self.metrics.sent(from, bytes, count as u64);
+                let skip_stored = matches!(message, Message::Certificate(_))
+                    && self.chaos.is_none()
+                    && self.shortcuts;
                 let nearest = std::mem::take(&mut self.net.nearest_first[from]);
                 for &to in &nearest {
                     let to = to as usize;
                     if except == Some(to) {
+                        continue;
+                    }
+                    if skip_stored && due.as_ref().is_some_and(|d| d[to] <= self.now_ns) {
+                        // The recipient holds the certificate: only the
+                        // counters.
+                        self.link_counters_only(to, bytes, id.0);
                         continue;
                     }
                     let position =
@@ -1113,13 +1146,9 @@ impl Simulation {
         due: &mut Option<Vec<u64>>,
     ) -> bool {
         match message {
-            Message::Certificate(c) => {
-                let Some(node) = self.nodes[to].node() else {
-                    unreachable!("down recipients get plain delivery")
-                };
-                if node.has_certificate(c) {
-                    return false;
-                }
+            Message::Certificate(_) => {
+                // `due` also holds when each recipient stored the
+                // certificate (from its events).
                 let due = due.get_or_insert_with(|| vec![u64::MAX; self.net.n]);
                 if due[to] <= arrival {
                     return false;
