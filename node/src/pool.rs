@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::message::{Certificate, CertificateKind, SignerSet, Vote, VoteKind};
+use crate::slot_map::SlotMap;
 use crate::types::{BlockHash, Slot, Stake, ValidatorIndex, ValidatorSet};
 
 /// Most notar-fallback votes stored per validator per slot (Definition 12).
@@ -79,7 +80,7 @@ impl SlotPool {
 #[derive(Debug)]
 pub struct Pool {
     validators: Arc<ValidatorSet>,
-    slots: BTreeMap<Slot, SlotPool>,
+    slots: SlotMap<SlotPool>,
 }
 
 impl Pool {
@@ -87,7 +88,7 @@ impl Pool {
     pub fn new(validators: Arc<ValidatorSet>) -> Self {
         Self {
             validators,
-            slots: BTreeMap::new(),
+            slots: SlotMap::new(),
         }
     }
 
@@ -102,7 +103,7 @@ impl Pool {
         assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
         let stake = self.validators.stake(vote.voter);
         let n = self.validators.len();
-        let sp = self.slots.entry(vote.slot).or_default();
+        let sp = self.slots.get_or_default(vote.slot);
         if sp.first_vote.is_empty() {
             sp.first_vote = vec![None; n];
         }
@@ -219,7 +220,7 @@ impl Pool {
     /// Returns `false` when one of the same kind (and block) is already
     /// stored.
     pub fn add_certificate(&mut self, cert: Arc<Certificate>) -> bool {
-        let sp = self.slots.entry(cert.slot).or_default();
+        let sp = self.slots.get_or_default(cert.slot);
         if sp.has(cert.kind, cert.block) {
             return false;
         }
@@ -235,12 +236,12 @@ impl Pool {
         kind: CertificateKind,
         block: Option<BlockHash>,
     ) -> bool {
-        self.slots.get(&slot).is_some_and(|sp| sp.has(kind, block))
+        self.slots.get(slot).is_some_and(|sp| sp.has(kind, block))
     }
 
     /// The block of the notarization certificate stored for `slot`, if any.
     pub fn notarized_block(&self, slot: Slot) -> Option<BlockHash> {
-        self.slots.get(&slot).and_then(|sp| {
+        self.slots.get(slot).and_then(|sp| {
             sp.certificates
                 .iter()
                 .find(|c| c.kind == CertificateKind::Notarization)
@@ -251,7 +252,7 @@ impl Pool {
     /// Whether a notarization or notar-fallback certificate for `block` is
     /// stored.
     pub fn has_notar_or_fallback(&self, slot: Slot, block: BlockHash) -> bool {
-        self.slots.get(&slot).is_some_and(|sp| {
+        self.slots.get(slot).is_some_and(|sp| {
             sp.certificates.iter().any(|c| {
                 c.block == Some(block)
                     && matches!(
@@ -268,7 +269,7 @@ impl Pool {
     /// (a fast-finalization certificate implies one), in storage order.
     pub fn notar_or_fallback_blocks(&self, slot: Slot) -> Vec<BlockHash> {
         let mut blocks = Vec::new();
-        if let Some(sp) = self.slots.get(&slot) {
+        if let Some(sp) = self.slots.get(slot) {
             for c in &sp.certificates {
                 if c.kind.names_block() {
                     let b = c.block.expect("block certificates name a block");
@@ -285,7 +286,7 @@ impl Pool {
     pub fn notar_stake(&self, slot: Slot, block: BlockHash) -> Stake {
         Stake(
             self.slots
-                .get(&slot)
+                .get(slot)
                 .and_then(|sp| sp.notar.iter().find(|(b, _)| *b == block))
                 .map_or(0, |(_, t)| t.stake),
         )
@@ -294,18 +295,18 @@ impl Pool {
     /// Whether `block` is the only block of `slot` with NotarVotes.
     pub fn only_notar_block_is(&self, slot: Slot, block: BlockHash) -> bool {
         self.slots
-            .get(&slot)
+            .get(slot)
             .is_some_and(|sp| sp.notar.len() == 1 && sp.notar[0].0 == block)
     }
 
     /// Stake of SkipVotes in `slot` (`skip(s)`).
     pub fn skip_stake(&self, slot: Slot) -> Stake {
-        Stake(self.slots.get(&slot).map_or(0, |sp| sp.skip_stake))
+        Stake(self.slots.get(slot).map_or(0, |sp| sp.skip_stake))
     }
 
     /// NotarVote stake per block of `slot`, in first-seen order.
     pub fn notar_stakes(&self, slot: Slot) -> Vec<(BlockHash, Stake)> {
-        self.slots.get(&slot).map_or_else(Vec::new, |sp| {
+        self.slots.get(slot).map_or_else(Vec::new, |sp| {
             sp.notar.iter().map(|(b, t)| (*b, Stake(t.stake))).collect()
         })
     }
@@ -313,18 +314,18 @@ impl Pool {
     /// Certificates stored for `slot`, in storage order.
     pub fn certificates(&self, slot: Slot) -> &[Arc<Certificate>] {
         self.slots
-            .get(&slot)
+            .get(slot)
             .map_or(&[], |sp| sp.certificates.as_slice())
     }
 
     /// Slots with anything stored, from `from` on, in order.
     pub fn slots_from(&self, from: Slot) -> impl Iterator<Item = Slot> + '_ {
-        self.slots.range(from..).map(|(s, _)| *s)
+        self.slots.range_from(from).map(|(s, _)| s)
     }
 
     /// Forgets everything below `slot`.
     pub fn prune_below(&mut self, slot: Slot) {
-        self.slots = self.slots.split_off(&slot);
+        self.slots.prune_below(slot);
     }
 
     /// Number of slots held (for memory bounds).
@@ -407,7 +408,7 @@ mod tests {
         for h in 1..=4 {
             p.add_vote(vote(0, 1, VoteKind::NotarFallback(BlockHash(h))));
         }
-        let sp = p.slots.get(&Slot(1)).unwrap();
+        let sp = p.slots.get(Slot(1)).unwrap();
         assert_eq!(sp.notar_fallback_votes[&ValidatorIndex(0)].len(), 3);
         assert!(sp.notar_or_fallback.iter().all(|(b, _)| *b != BlockHash(4)));
     }
