@@ -622,12 +622,12 @@ impl Node {
             return;
         }
         let voted_notar = st.voted_notar;
-        let skip = self.pool.skip_stake(slot).0;
         // Common case: one block, voted for, no skip votes: neither event
         // can fire.
-        if skip == 0 && voted_notar.is_some_and(|b| self.pool.only_notar_block_is(slot, b)) {
+        if voted_notar.is_some_and(|b| self.pool.only_notar_block_and_no_skip(slot, b)) {
             return;
         }
+        let skip = self.pool.skip_stake(slot).0;
         // SafeToNotar(s, b): voted in s, not to notarize b, and
         // notar(b) >= 40%, or skip(s) + notar(b) >= 60% with notar(b) >= 20%.
         let stakes = self.pool.notar_stakes(slot);

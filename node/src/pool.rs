@@ -55,6 +55,10 @@ struct SlotPool {
     final_votes: Tally,
     /// Certificates stored, in the order they were stored.
     certificates: Vec<Arc<Certificate>>,
+    /// Kinds of the certificates stored, one bit per kind
+    /// ([`SlotPool::kind_bit`]): most questions about certificates are
+    /// answered without looking at them.
+    kinds: u8,
 }
 
 impl SlotPool {
@@ -69,10 +73,79 @@ impl SlotPool {
         &mut tallies[pos].1
     }
 
+    /// The bit of `kind` in [`SlotPool::kinds`].
+    fn kind_bit(kind: CertificateKind) -> u8 {
+        1 << kind as u8
+    }
+
     fn has(&self, kind: CertificateKind, block: Option<BlockHash>) -> bool {
-        self.certificates
-            .iter()
-            .any(|c| c.kind == kind && (block.is_none() || c.block == block))
+        self.kinds & Self::kind_bit(kind) != 0
+            && (block.is_none()
+                || self
+                    .certificates
+                    .iter()
+                    .any(|c| c.kind == kind && c.block == block))
+    }
+
+    /// Stores `cert` (the caller checked that none of its kind and block is
+    /// stored).
+    fn store(&mut self, cert: Arc<Certificate>) {
+        self.kinds |= Self::kind_bit(cert.kind);
+        self.certificates.push(cert);
+    }
+
+    /// Builds, stores and adds to `new` a certificate of `kind` for `block`
+    /// when the votes counted toward it reach the kind's threshold and no
+    /// such certificate is stored yet.
+    fn certify(
+        &mut self,
+        validators: &ValidatorSet,
+        new: &mut Vec<Arc<Certificate>>,
+        slot: Slot,
+        kind: CertificateKind,
+        block: Option<BlockHash>,
+    ) {
+        let Some(tally) = self.tally(kind, block) else {
+            return;
+        };
+        if !validators.reaches(Stake(tally.stake), kind.threshold_percent())
+            || self.has(kind, block)
+        {
+            return;
+        }
+        // A notarization certificate makes a notar-fallback one for the
+        // same block redundant: do not build (and broadcast) both.
+        if kind == CertificateKind::NotarFallback && self.has(CertificateKind::Notarization, block)
+        {
+            return;
+        }
+        let cert = Arc::new(Certificate {
+            kind,
+            slot,
+            block,
+            signers: tally.signers.clone(),
+        });
+        self.store(cert.clone());
+        new.push(cert);
+    }
+
+    /// The tally of `block` among `tallies`.
+    fn tally_of(tallies: &[(BlockHash, Tally)], block: BlockHash) -> Option<&Tally> {
+        tallies.iter().find(|(b, _)| *b == block).map(|(_, t)| t)
+    }
+
+    /// The votes counted toward a certificate of `kind` for `block`
+    /// (Table 6), if any.
+    fn tally(&self, kind: CertificateKind, block: Option<BlockHash>) -> Option<&Tally> {
+        match (kind, block) {
+            (CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
+                Self::tally_of(&self.notar, b)
+            }
+            (CertificateKind::NotarFallback, Some(b)) => Self::tally_of(&self.notar_or_fallback, b),
+            (CertificateKind::Skip, _) => Some(&self.skip_or_fallback),
+            (CertificateKind::Finalization, _) => Some(&self.final_votes),
+            _ => None,
+        }
     }
 }
 
@@ -107,90 +180,60 @@ impl Pool {
         if sp.first_vote.is_empty() {
             sp.first_vote = vec![None; n];
         }
-        let mut touched: [Option<(CertificateKind, Option<BlockHash>)>; 3] = [None; 3];
+        let v = &*self.validators;
+        let slot = vote.slot;
+        let mut new = Vec::new();
+        // Each stored vote can complete only the certificates that count
+        // it, checked in the order fast-finalization, notarization,
+        // notar-fallback, skip, finalization.
         match vote.kind {
             VoteKind::Notar(block) => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return Vec::new();
+                    return new;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(Some(block));
                 SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
                 SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
-                touched = [
-                    Some((CertificateKind::FastFinalization, Some(block))),
-                    Some((CertificateKind::Notarization, Some(block))),
-                    Some((CertificateKind::NotarFallback, Some(block))),
-                ];
+                let b = Some(block);
+                sp.certify(v, &mut new, slot, CertificateKind::FastFinalization, b);
+                sp.certify(v, &mut new, slot, CertificateKind::Notarization, b);
+                sp.certify(v, &mut new, slot, CertificateKind::NotarFallback, b);
             }
             VoteKind::Skip => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return Vec::new();
+                    return new;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
                 sp.skip_or_fallback.add(vote.voter, stake);
-                touched[0] = Some((CertificateKind::Skip, None));
+                sp.certify(v, &mut new, slot, CertificateKind::Skip, None);
             }
             VoteKind::NotarFallback(block) => {
                 let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
                 if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
-                    return Vec::new();
+                    return new;
                 }
                 stored.push(block);
                 SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
-                touched[0] = Some((CertificateKind::NotarFallback, Some(block)));
+                sp.certify(
+                    v,
+                    &mut new,
+                    slot,
+                    CertificateKind::NotarFallback,
+                    Some(block),
+                );
             }
             VoteKind::SkipFallback => {
                 if !sp.skip_or_fallback.add(vote.voter, stake) {
-                    return Vec::new();
+                    return new;
                 }
-                touched[0] = Some((CertificateKind::Skip, None));
+                sp.certify(v, &mut new, slot, CertificateKind::Skip, None);
             }
             VoteKind::Final => {
                 if !sp.final_votes.add(vote.voter, stake) {
-                    return Vec::new();
+                    return new;
                 }
-                touched[0] = Some((CertificateKind::Finalization, None));
-            }
-        }
-        let mut new = Vec::new();
-        for (kind, block) in touched.into_iter().flatten() {
-            if sp.has(kind, block) {
-                continue;
-            }
-            // A notarization certificate makes a notar-fallback one for the
-            // same block redundant: do not build (and broadcast) both.
-            if kind == CertificateKind::NotarFallback
-                && sp.has(CertificateKind::Notarization, block)
-            {
-                continue;
-            }
-            let tally = match (kind, block) {
-                (CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
-                    sp.notar.iter().find(|(h, _)| *h == b).map(|(_, t)| t)
-                }
-                (CertificateKind::NotarFallback, Some(b)) => sp
-                    .notar_or_fallback
-                    .iter()
-                    .find(|(h, _)| *h == b)
-                    .map(|(_, t)| t),
-                (CertificateKind::Skip, _) => Some(&sp.skip_or_fallback),
-                (CertificateKind::Finalization, _) => Some(&sp.final_votes),
-                _ => None,
-            };
-            let Some(tally) = tally else { continue };
-            if self
-                .validators
-                .reaches(Stake(tally.stake), kind.threshold_percent())
-            {
-                let cert = Arc::new(Certificate {
-                    kind,
-                    slot: vote.slot,
-                    block,
-                    signers: tally.signers.clone(),
-                });
-                sp.certificates.push(cert.clone());
-                new.push(cert);
+                sp.certify(v, &mut new, slot, CertificateKind::Finalization, None);
             }
         }
         new
@@ -224,7 +267,7 @@ impl Pool {
         if sp.has(cert.kind, cert.block) {
             return false;
         }
-        sp.certificates.push(cert);
+        sp.store(cert);
         true
     }
 
@@ -297,6 +340,15 @@ impl Pool {
         self.slots
             .get(slot)
             .is_some_and(|sp| sp.notar.len() == 1 && sp.notar[0].0 == block)
+    }
+
+    /// Whether `block` is the only block of `slot` with NotarVotes and
+    /// `slot` has no SkipVotes: for a validator that voted for `block`, the
+    /// common case in which neither SafeToNotar nor SafeToSkip can hold.
+    pub(crate) fn only_notar_block_and_no_skip(&self, slot: Slot, block: BlockHash) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|sp| sp.skip_stake == 0 && sp.notar.len() == 1 && sp.notar[0].0 == block)
     }
 
     /// Stake of SkipVotes in `slot` (`skip(s)`).
