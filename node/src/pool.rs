@@ -95,22 +95,16 @@ impl SlotPool {
     }
 
     /// Builds, stores and adds to `new` a certificate of `kind` for `block`
-    /// when the votes counted toward it reach the kind's threshold and no
-    /// such certificate is stored yet.
+    /// from the votes counted toward it, which the caller found to reach the
+    /// kind's threshold, unless such a certificate is stored already.
     fn certify(
         &mut self,
-        validators: &ValidatorSet,
         new: &mut Vec<Arc<Certificate>>,
         slot: Slot,
         kind: CertificateKind,
         block: Option<BlockHash>,
     ) {
-        let Some(tally) = self.tally(kind, block) else {
-            return;
-        };
-        if !validators.reaches(Stake(tally.stake), kind.threshold_percent())
-            || self.has(kind, block)
-        {
+        if self.has(kind, block) {
             return;
         }
         // A notarization certificate makes a notar-fallback one for the
@@ -119,6 +113,9 @@ impl SlotPool {
         {
             return;
         }
+        let Some(tally) = self.tally(kind, block) else {
+            return;
+        };
         let cert = Arc::new(Certificate {
             kind,
             slot,
@@ -182,22 +179,34 @@ impl Pool {
         }
         let v = &*self.validators;
         let slot = vote.slot;
+        let reaches =
+            |stake: u64, kind: CertificateKind| v.reaches(Stake(stake), kind.threshold_percent());
         let mut new = Vec::new();
         // Each stored vote can complete only the certificates that count
         // it, checked in the order fast-finalization, notarization,
-        // notar-fallback, skip, finalization.
+        // notar-fallback, skip, finalization; most votes complete none.
         match vote.kind {
             VoteKind::Notar(block) => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
                     return new;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(Some(block));
-                SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
-                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
+                let notar = SlotPool::tally_mut(&mut sp.notar, block);
+                notar.add(vote.voter, stake);
+                let notar = notar.stake;
+                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
+                either.add(vote.voter, stake);
+                let either = either.stake;
                 let b = Some(block);
-                sp.certify(v, &mut new, slot, CertificateKind::FastFinalization, b);
-                sp.certify(v, &mut new, slot, CertificateKind::Notarization, b);
-                sp.certify(v, &mut new, slot, CertificateKind::NotarFallback, b);
+                if reaches(notar, CertificateKind::FastFinalization) {
+                    sp.certify(&mut new, slot, CertificateKind::FastFinalization, b);
+                }
+                if reaches(notar, CertificateKind::Notarization) {
+                    sp.certify(&mut new, slot, CertificateKind::Notarization, b);
+                }
+                if reaches(either, CertificateKind::NotarFallback) {
+                    sp.certify(&mut new, slot, CertificateKind::NotarFallback, b);
+                }
             }
             VoteKind::Skip => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
@@ -206,7 +215,9 @@ impl Pool {
                 sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
                 sp.skip_or_fallback.add(vote.voter, stake);
-                sp.certify(v, &mut new, slot, CertificateKind::Skip, None);
+                if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
+                    sp.certify(&mut new, slot, CertificateKind::Skip, None);
+                }
             }
             VoteKind::NotarFallback(block) => {
                 let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
@@ -214,26 +225,27 @@ impl Pool {
                     return new;
                 }
                 stored.push(block);
-                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
-                sp.certify(
-                    v,
-                    &mut new,
-                    slot,
-                    CertificateKind::NotarFallback,
-                    Some(block),
-                );
+                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
+                either.add(vote.voter, stake);
+                if reaches(either.stake, CertificateKind::NotarFallback) {
+                    sp.certify(&mut new, slot, CertificateKind::NotarFallback, Some(block));
+                }
             }
             VoteKind::SkipFallback => {
                 if !sp.skip_or_fallback.add(vote.voter, stake) {
                     return new;
                 }
-                sp.certify(v, &mut new, slot, CertificateKind::Skip, None);
+                if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
+                    sp.certify(&mut new, slot, CertificateKind::Skip, None);
+                }
             }
             VoteKind::Final => {
                 if !sp.final_votes.add(vote.voter, stake) {
                     return new;
                 }
-                sp.certify(v, &mut new, slot, CertificateKind::Finalization, None);
+                if reaches(sp.final_votes.stake, CertificateKind::Finalization) {
+                    sp.certify(&mut new, slot, CertificateKind::Finalization, None);
+                }
             }
         }
         new
