@@ -183,6 +183,10 @@ pub struct Node {
     pending_txs: VecDeque<(Transaction, Duration)>,
     highest_slot_active: Slot,
     outputs: VecDeque<Output>,
+    /// The leader window a shred last named, with its leader: shreds
+    /// delivered mostly name one window, and computing a leader costs a
+    /// hash and a search of the stake line.
+    shred_window_leader: Option<(u64, ValidatorIndex)>,
 }
 
 impl Node {
@@ -215,6 +219,7 @@ impl Node {
             pending_txs: VecDeque::new(),
             highest_slot_active: Slot::GENESIS,
             outputs: VecDeque::new(),
+            shred_window_leader: None,
         }
     }
 
@@ -912,7 +917,7 @@ impl Node {
             || shred.slices == 0
             || shred.slice >= shred.slices
             || shred.index >= self.config.shreds_per_slice
-            || self.schedule.leader(slot) != shred.leader
+            || self.shred_leader(slot) != shred.leader
         {
             return;
         }
@@ -978,6 +983,20 @@ impl Node {
         // A new block's parent may be what a pending SafeToNotar needed.
         if new_block && self.state.get(slot).is_some_and(|st| st.voted) {
             self.check_fallback_events(now, slot);
+        }
+    }
+
+    /// The leader of `slot` (as [`LeaderSchedule::leader`]), remembered for
+    /// the window of the last shred.
+    fn shred_leader(&mut self, slot: Slot) -> ValidatorIndex {
+        let window = self.schedule.window(slot);
+        match self.shred_window_leader {
+            Some((w, leader)) if w == window => leader,
+            _ => {
+                let leader = self.schedule.leader(slot);
+                self.shred_window_leader = Some((window, leader));
+                leader
+            }
         }
     }
 
