@@ -619,6 +619,7 @@ impl Node {
 
     /// SafeToNotar and SafeToSkip (section 2.5, Definitions 15 and 16), and
     /// their handlers in Algorithm 1.
+    #[inline]
     fn check_fallback_events(&mut self, now: Duration, slot: Slot) {
         let Some(st) = self.state.get(slot) else {
             return;
@@ -632,6 +633,13 @@ impl Node {
         if voted_notar.is_some_and(|b| self.pool.only_notar_block_and_no_skip(slot, b)) {
             return;
         }
+        self.fallback_events(now, slot, voted_notar);
+    }
+
+    /// [`Node::check_fallback_events`] beyond the common case, for a slot
+    /// this validator voted in (`voted_notar`: for which block, if any).
+    #[inline(never)]
+    fn fallback_events(&mut self, now: Duration, slot: Slot, voted_notar: Option<BlockHash>) {
         let skip = self.pool.skip_stake(slot).0;
         // SafeToNotar(s, b): voted in s, not to notarize b, and
         // notar(b) >= 40%, or skip(s) + notar(b) >= 60% with notar(b) >= 20%.
@@ -947,19 +955,22 @@ impl Node {
             }
         };
         let a = &mut assemblies[pos];
-        let bits_full = a.complete
-            || a.slices
-                .get(shred.slice as usize)
-                .is_none_or(|bits| bits.count_ones() >= gamma || *bits & (1 << shred.index) != 0);
-        if bits_full {
+        // Shreds of the slice held so far, when this one is new and still
+        // needed.
+        let held = match a.slices.get(shred.slice as usize) {
+            Some(bits) if !a.complete && *bits & (1 << shred.index) == 0 => {
+                Some(bits.count_ones()).filter(|&held| held < gamma)
+            }
+            _ => None,
+        };
+        let Some(held) = held else {
             if new_block && self.state.get(slot).is_some_and(|st| st.voted) {
                 self.check_fallback_events(now, slot);
             }
             return;
-        }
-        let bits = &mut a.slices[shred.slice as usize];
-        *bits |= 1 << shred.index;
-        if bits.count_ones() == gamma {
+        };
+        a.slices[shred.slice as usize] |= 1 << shred.index;
+        if held + 1 == gamma {
             a.slices_complete += 1;
             if a.slices_complete == a.slices.len() as u32 {
                 a.complete = true;
