@@ -285,6 +285,7 @@ impl Pool {
 
     /// Whether a certificate of `kind` (for `block`, when given) is stored
     /// for `slot`.
+    #[inline]
     pub fn has_certificate(
         &self,
         slot: Slot,
