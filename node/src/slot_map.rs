@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::types::Slot;
 
 /// Most slots the ring covers, from its base up. With the default 64 slots
-/// retained below the highest finalized slot, this leaves room for 190
+/// retained below the highest finalized slot, this leaves room for about 190
 /// slots in progress above it before lookups fall back to the `BTreeMap`.
 pub const RING_SLOTS: u64 = 256;
 
