@@ -24,6 +24,7 @@ pub mod config;
 pub mod message;
 pub mod node;
 pub mod pool;
+mod slot_map;
 pub mod types;
 
 pub use config::{ConfigError, NodeConfig};

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::config::NodeConfig;
 use crate::message::{Certificate, CertificateKind, Message, Shred, Transaction, Vote, VoteKind};
 use crate::pool::Pool;
+use crate::slot_map::SlotMap;
 use crate::types::{mix64, BlockHash, BlockId, LeaderSchedule, Slot, ValidatorIndex, ValidatorSet};
 
 /// A timer a validator asks to be woken by.
@@ -166,15 +167,15 @@ pub struct Node {
     validators: Arc<ValidatorSet>,
     schedule: Arc<LeaderSchedule>,
     pool: Pool,
-    state: BTreeMap<Slot, SlotState>,
+    state: SlotMap<SlotState>,
     /// `pendingBlocks` of Algorithm 1: (block, parent).
     pending_blocks: BTreeMap<Slot, (BlockId, BlockId)>,
     /// Blokstor: blocks seen per slot.
-    blocks: BTreeMap<Slot, Vec<BlockAssembly>>,
+    blocks: SlotMap<Vec<BlockAssembly>>,
     /// Slots whose Block event was emitted (first complete block).
-    block_delivered: BTreeMap<Slot, BlockHash>,
+    block_delivered: SlotMap<BlockHash>,
     /// Finalized blocks per slot, within the retained range.
-    finalized: BTreeMap<Slot, BlockHash>,
+    finalized: SlotMap<BlockHash>,
     highest_finalized: Slot,
     standstill_generation: u64,
     /// Blocks this validator produced as leader, per slot.
@@ -182,6 +183,10 @@ pub struct Node {
     pending_txs: VecDeque<(Transaction, Duration)>,
     highest_slot_active: Slot,
     outputs: VecDeque<Output>,
+    /// The leader window a shred last named, with its leader: shreds
+    /// delivered mostly name one window, and computing a leader costs a
+    /// hash and a search of the stake line.
+    shred_window_leader: Option<(u64, ValidatorIndex)>,
 }
 
 impl Node {
@@ -195,7 +200,7 @@ impl Node {
         let validators = schedule.validators().clone();
         assert!(me.idx() < validators.len(), "validator index out of range");
         assert_eq!(schedule.slots_per_window(), config.slots_per_window);
-        let mut finalized = BTreeMap::new();
+        let mut finalized = SlotMap::new();
         finalized.insert(Slot::GENESIS, BlockHash::GENESIS);
         Self {
             me,
@@ -203,10 +208,10 @@ impl Node {
             config,
             validators,
             schedule,
-            state: BTreeMap::new(),
+            state: SlotMap::new(),
             pending_blocks: BTreeMap::new(),
-            blocks: BTreeMap::new(),
-            block_delivered: BTreeMap::new(),
+            blocks: SlotMap::new(),
+            block_delivered: SlotMap::new(),
             finalized,
             highest_finalized: Slot::GENESIS,
             standstill_generation: 0,
@@ -214,6 +219,7 @@ impl Node {
             pending_txs: VecDeque::new(),
             highest_slot_active: Slot::GENESIS,
             outputs: VecDeque::new(),
+            shred_window_leader: None,
         }
     }
 
@@ -279,7 +285,7 @@ impl Node {
                 if slot <= self.highest_finalized || !self.slot_in_range(slot) {
                     return;
                 }
-                if !self.state.get(&slot).is_some_and(|st| st.voted) {
+                if !self.state.get(slot).is_some_and(|st| st.voted) {
                     self.try_skip_window(now, slot);
                 }
             }
@@ -288,7 +294,7 @@ impl Node {
                 // parent, the others on this leader's previous block.
                 let parent = if self.schedule.is_window_start(slot) {
                     self.state
-                        .get(&slot)
+                        .get(slot)
                         .and_then(|st| st.parent_ready.first().copied())
                 } else {
                     self.produced.get(&Slot(slot.0 - 1)).copied()
@@ -319,7 +325,7 @@ impl Node {
     }
 
     fn state_mut(&mut self, slot: Slot) -> &mut SlotState {
-        self.state.entry(slot).or_default()
+        self.state.get_or_default(slot)
     }
 
     /// Stores a vote (own or received) and reacts to the certificates it
@@ -470,7 +476,7 @@ impl Node {
             for b in self.pool.notar_or_fallback_blocks(here) {
                 candidates.push((here, b));
             }
-            if let Some(&b) = self.finalized.get(&here) {
+            if let Some(&b) = self.finalized.get(here) {
                 if !candidates.contains(&(here, b)) {
                     candidates.push((here, b));
                 }
@@ -532,7 +538,7 @@ impl Node {
     fn on_block(&mut self, now: Duration, block: BlockId, parent: BlockId) {
         if self.try_notar(now, block, parent) {
             self.check_pending_blocks(now);
-        } else if !self.state.get(&block.slot).is_some_and(|st| st.voted) {
+        } else if !self.state.get(block.slot).is_some_and(|st| st.voted) {
             self.pending_blocks.insert(block.slot, (block, parent));
         }
     }
@@ -540,18 +546,18 @@ impl Node {
     /// Algorithm 2, tryNotar.
     fn try_notar(&mut self, now: Duration, block: BlockId, parent: BlockId) -> bool {
         let slot = block.slot;
-        if self.state.get(&slot).is_some_and(|st| st.voted) {
+        if self.state.get(slot).is_some_and(|st| st.voted) {
             return false;
         }
         let ok = if self.schedule.is_window_start(slot) {
             self.state
-                .get(&slot)
+                .get(slot)
                 .is_some_and(|st| st.parent_ready.contains(&parent))
         } else {
             parent.slot.next() == slot
                 && self
                     .state
-                    .get(&parent.slot)
+                    .get(parent.slot)
                     .is_some_and(|st| st.voted_notar == Some(parent.hash))
         };
         if !ok {
@@ -568,7 +574,7 @@ impl Node {
 
     /// Algorithm 2, tryFinal.
     fn try_final(&mut self, now: Duration, slot: Slot, block: BlockHash) {
-        let Some(st) = self.state.get_mut(&slot) else {
+        let Some(st) = self.state.get_mut(slot) else {
             return;
         };
         if st.notarized == Some(block)
@@ -613,25 +619,40 @@ impl Node {
 
     /// SafeToNotar and SafeToSkip (section 2.5, Definitions 15 and 16), and
     /// their handlers in Algorithm 1.
+    #[inline]
     fn check_fallback_events(&mut self, now: Duration, slot: Slot) {
-        let Some(st) = self.state.get(&slot) else {
+        let Some(st) = self.state.get(slot) else {
             return;
         };
         if !st.voted {
             return;
         }
         let voted_notar = st.voted_notar;
-        let skip = self.pool.skip_stake(slot).0;
         // Common case: one block, voted for, no skip votes: neither event
         // can fire.
-        if skip == 0 && voted_notar.is_some_and(|b| self.pool.only_notar_block_is(slot, b)) {
+        if voted_notar.is_some_and(|b| self.pool.only_notar_block_and_no_skip(slot, b)) {
             return;
         }
+        self.fallback_events(now, slot, voted_notar);
+    }
+
+    /// [`Node::check_fallback_events`] beyond the common case, for a slot
+    /// this validator voted in (`voted_notar`: for which block, if any).
+    #[inline(never)]
+    fn fallback_events(&mut self, now: Duration, slot: Slot, voted_notar: Option<BlockHash>) {
+        let skip = self.pool.skip_stake(slot).0;
         // SafeToNotar(s, b): voted in s, not to notarize b, and
         // notar(b) >= 40%, or skip(s) + notar(b) >= 60% with notar(b) >= 20%.
         let stakes = self.pool.notar_stakes(slot);
         for &(b, notar) in &stakes {
-            if voted_notar == Some(b) || self.state[&slot].safe_to_notar.contains(&b) {
+            if voted_notar == Some(b)
+                || self
+                    .state
+                    .get(slot)
+                    .expect("voted slots have state")
+                    .safe_to_notar
+                    .contains(&b)
+            {
                 continue;
             }
             let v = &self.validators;
@@ -647,7 +668,7 @@ impl Node {
             if !self.schedule.is_window_start(slot) {
                 let parent = self
                     .blocks
-                    .get(&slot)
+                    .get(slot)
                     .and_then(|bs| bs.iter().find(|a| a.hash == b))
                     .map(|a| a.parent);
                 match parent {
@@ -657,21 +678,31 @@ impl Node {
             }
             self.state_mut(slot).safe_to_notar.push(b);
             self.try_skip_window(now, slot);
-            if !self.state[&slot].its_over {
+            if !self
+                .state
+                .get(slot)
+                .expect("voted slots have state")
+                .its_over
+            {
                 self.state_mut(slot).bad_window = true;
                 self.cast_vote(now, slot, VoteKind::NotarFallback(b));
             }
         }
         // SafeToSkip(s): voted in s, not to skip, and
         // skip(s) + sum notar(b) - max notar(b) >= 40%.
-        let st = &self.state[&slot];
+        let st = &self.state.get(slot).expect("voted slots have state");
         if st.voted_notar.is_some() && !st.safe_to_skip {
             let sum: u64 = stakes.iter().map(|(_, s)| s.0).sum();
             let max = stakes.iter().map(|(_, s)| s.0).max().unwrap_or(0);
             if self.validators.reaches(crate::Stake(skip + sum - max), 40) {
                 self.state_mut(slot).safe_to_skip = true;
                 self.try_skip_window(now, slot);
-                if !self.state[&slot].its_over {
+                if !self
+                    .state
+                    .get(slot)
+                    .expect("voted slots have state")
+                    .its_over
+                {
                     self.state_mut(slot).bad_window = true;
                     self.cast_vote(now, slot, VoteKind::SkipFallback);
                 }
@@ -681,7 +712,7 @@ impl Node {
 
     /// Definition 14: finalizes `block` and, implicitly, its ancestors.
     fn finalize(&mut self, now: Duration, block: BlockId, by: FinalizedBy) {
-        if self.finalized.get(&block.slot) == Some(&block.hash) {
+        if self.finalized.get(block.slot) == Some(&block.hash) {
             return;
         }
         self.finalized.insert(block.slot, block.hash);
@@ -698,7 +729,7 @@ impl Node {
 
     fn parent_of(&self, block: BlockId) -> Option<BlockId> {
         self.blocks
-            .get(&block.slot)?
+            .get(block.slot)?
             .iter()
             .find(|a| a.hash == block.hash)
             .map(|a| a.parent)
@@ -711,11 +742,11 @@ impl Node {
                 .saturating_sub(self.config.slots_retained),
         );
         self.pool.prune_below(floor);
-        self.state = self.state.split_off(&floor);
+        self.state.prune_below(floor);
         self.pending_blocks = self.pending_blocks.split_off(&floor);
-        self.blocks = self.blocks.split_off(&floor);
-        self.block_delivered = self.block_delivered.split_off(&floor);
-        self.finalized = self.finalized.split_off(&floor);
+        self.blocks.prune_below(floor);
+        self.block_delivered.prune_below(floor);
+        self.finalized.prune_below(floor);
         self.produced = self.produced.split_off(&floor);
     }
 
@@ -737,7 +768,7 @@ impl Node {
                 messages.push(Message::Certificate(cert.clone()));
             }
         }
-        for (_, st) in self.state.range(self.highest_finalized.next()..) {
+        for (_, st) in self.state.range_from(self.highest_finalized.next()) {
             messages.extend(st.own_votes.iter().map(|v| Message::Vote(*v)));
         }
         for message in messages {
@@ -801,7 +832,7 @@ impl Node {
             }
         }
         // The leader holds its own block.
-        self.blocks.entry(slot).or_default().push(BlockAssembly {
+        self.blocks.get_or_default(slot).push(BlockAssembly {
             hash,
             parent,
             slices: vec![u64::MAX; slices as usize],
@@ -816,7 +847,7 @@ impl Node {
     /// simulator uses it to skip deliveries that cannot matter.
     pub fn has_block(&self, block: BlockId) -> bool {
         self.blocks
-            .get(&block.slot)
+            .get(block.slot)
             .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash && a.complete))
     }
 
@@ -829,7 +860,7 @@ impl Node {
         }
         match self
             .blocks
-            .get(&block.slot)
+            .get(block.slot)
             .and_then(|bs| bs.iter().find(|a| a.hash == block.hash))
         {
             None => true,
@@ -884,7 +915,7 @@ impl Node {
     /// most what reconstruction needs.
     pub fn shreds_held(&self, block: BlockId, slice: u32) -> u32 {
         self.blocks
-            .get(&block.slot)
+            .get(block.slot)
             .and_then(|bs| bs.iter().find(|a| a.hash == block.hash))
             .map_or(0, |a| {
                 if a.complete {
@@ -908,7 +939,7 @@ impl Node {
             || shred.slices == 0
             || shred.slice >= shred.slices
             || shred.index >= self.config.shreds_per_slice
-            || self.schedule.leader(slot) != shred.leader
+            || self.shred_leader(slot) != shred.leader
         {
             return;
         }
@@ -921,7 +952,7 @@ impl Node {
             });
         }
         let gamma = self.config.data_shreds_per_slice;
-        let assemblies = self.blocks.entry(slot).or_default();
+        let assemblies = self.blocks.get_or_default(slot);
         let mut new_block = false;
         let pos = match assemblies.iter().position(|a| a.hash == shred.block.hash) {
             Some(p) => p,
@@ -938,19 +969,22 @@ impl Node {
             }
         };
         let a = &mut assemblies[pos];
-        let bits_full = a.complete
-            || a.slices
-                .get(shred.slice as usize)
-                .is_none_or(|bits| bits.count_ones() >= gamma || *bits & (1 << shred.index) != 0);
-        if bits_full {
-            if new_block && self.state.get(&slot).is_some_and(|st| st.voted) {
+        // Shreds of the slice held so far, when this one is new and still
+        // needed.
+        let held = match a.slices.get(shred.slice as usize) {
+            Some(bits) if !a.complete && *bits & (1 << shred.index) == 0 => {
+                Some(bits.count_ones()).filter(|&held| held < gamma)
+            }
+            _ => None,
+        };
+        let Some(held) = held else {
+            if new_block && self.state.get(slot).is_some_and(|st| st.voted) {
                 self.check_fallback_events(now, slot);
             }
             return;
-        }
-        let bits = &mut a.slices[shred.slice as usize];
-        *bits |= 1 << shred.index;
-        if bits.count_ones() == gamma {
+        };
+        a.slices[shred.slice as usize] |= 1 << shred.index;
+        if held + 1 == gamma {
             a.slices_complete += 1;
             if a.slices_complete == a.slices.len() as u32 {
                 a.complete = true;
@@ -961,21 +995,33 @@ impl Node {
                 }));
                 // Blokstor emits Block for the first complete block of a
                 // slot (section 2.3).
-                if let std::collections::btree_map::Entry::Vacant(e) =
-                    self.block_delivered.entry(slot)
-                {
-                    e.insert(shred.block.hash);
+                if !self.block_delivered.contains_key(slot) {
+                    self.block_delivered.insert(slot, shred.block.hash);
                     self.on_block(now, shred.block, parent);
                 }
                 // Finalization may have waited for the ancestry.
-                if self.finalized.get(&slot) == Some(&shred.block.hash) {
+                if self.finalized.get(slot) == Some(&shred.block.hash) {
                     self.finalize_ancestors_of(shred.block);
                 }
             }
         }
         // A new block's parent may be what a pending SafeToNotar needed.
-        if new_block && self.state.get(&slot).is_some_and(|st| st.voted) {
+        if new_block && self.state.get(slot).is_some_and(|st| st.voted) {
             self.check_fallback_events(now, slot);
+        }
+    }
+
+    /// The leader of `slot` (as [`LeaderSchedule::leader`]), remembered for
+    /// the window of the last shred.
+    fn shred_leader(&mut self, slot: Slot) -> ValidatorIndex {
+        let window = self.schedule.window(slot);
+        match self.shred_window_leader {
+            Some((w, leader)) if w == window => leader,
+            _ => {
+                let leader = self.schedule.leader(slot);
+                self.shred_window_leader = Some((window, leader));
+                leader
+            }
         }
     }
 
@@ -985,8 +1031,7 @@ impl Node {
     fn finalize_ancestors_of(&mut self, block: BlockId) {
         let mut cursor = block;
         while let Some(parent) = self.parent_of(cursor) {
-            if parent.slot == Slot::GENESIS
-                || self.finalized.get(&parent.slot) == Some(&parent.hash)
+            if parent.slot == Slot::GENESIS || self.finalized.get(parent.slot) == Some(&parent.hash)
             {
                 break;
             }
@@ -1007,7 +1052,7 @@ impl Node {
     fn on_repair_request(&mut self, from: ValidatorIndex, block: BlockId) {
         let Some(a) = self
             .blocks
-            .get(&block.slot)
+            .get(block.slot)
             .and_then(|bs| bs.iter().find(|a| a.hash == block.hash && a.complete))
         else {
             return;

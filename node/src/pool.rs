@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::message::{Certificate, CertificateKind, SignerSet, Vote, VoteKind};
+use crate::slot_map::SlotMap;
 use crate::types::{BlockHash, Slot, Stake, ValidatorIndex, ValidatorSet};
 
 /// Most notar-fallback votes stored per validator per slot (Definition 12).
@@ -54,6 +55,10 @@ struct SlotPool {
     final_votes: Tally,
     /// Certificates stored, in the order they were stored.
     certificates: Vec<Arc<Certificate>>,
+    /// Kinds of the certificates stored, one bit per kind
+    /// ([`SlotPool::kind_bit`]): most questions about certificates are
+    /// answered without looking at them.
+    kinds: u8,
 }
 
 impl SlotPool {
@@ -68,10 +73,76 @@ impl SlotPool {
         &mut tallies[pos].1
     }
 
+    /// The bit of `kind` in [`SlotPool::kinds`].
+    fn kind_bit(kind: CertificateKind) -> u8 {
+        1 << kind as u8
+    }
+
     fn has(&self, kind: CertificateKind, block: Option<BlockHash>) -> bool {
-        self.certificates
-            .iter()
-            .any(|c| c.kind == kind && (block.is_none() || c.block == block))
+        self.kinds & Self::kind_bit(kind) != 0
+            && (block.is_none()
+                || self
+                    .certificates
+                    .iter()
+                    .any(|c| c.kind == kind && c.block == block))
+    }
+
+    /// Stores `cert` (the caller checked that none of its kind and block is
+    /// stored).
+    fn store(&mut self, cert: Arc<Certificate>) {
+        self.kinds |= Self::kind_bit(cert.kind);
+        self.certificates.push(cert);
+    }
+
+    /// Builds, stores and adds to `new` a certificate of `kind` for `block`
+    /// from the votes counted toward it, which the caller found to reach the
+    /// kind's threshold, unless such a certificate is stored already.
+    fn certify(
+        &mut self,
+        new: &mut Vec<Arc<Certificate>>,
+        slot: Slot,
+        kind: CertificateKind,
+        block: Option<BlockHash>,
+    ) {
+        if self.has(kind, block) {
+            return;
+        }
+        // A notarization certificate makes a notar-fallback one for the
+        // same block redundant: do not build (and broadcast) both.
+        if kind == CertificateKind::NotarFallback && self.has(CertificateKind::Notarization, block)
+        {
+            return;
+        }
+        let Some(tally) = self.tally(kind, block) else {
+            return;
+        };
+        let cert = Arc::new(Certificate {
+            kind,
+            slot,
+            block,
+            signers: tally.signers.clone(),
+        });
+        self.store(cert.clone());
+        new.push(cert);
+    }
+
+    /// The tally of `block` among `tallies`.
+    fn tally_of(tallies: &[(BlockHash, Tally)], block: BlockHash) -> Option<&Tally> {
+        tallies.iter().find(|(b, _)| *b == block).map(|(_, t)| t)
+    }
+
+    /// The votes counted toward a certificate of `kind` for `block`
+    /// (Table 6), if any.
+    fn tally(&self, kind: CertificateKind, block: Option<BlockHash>) -> Option<&Tally> {
+        match (kind, block) {
+            (CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
+                Self::tally_of(&self.notar, b)
+            }
+            (CertificateKind::NotarFallback, Some(b)) => Self::tally_of(&self.notar_or_fallback, b),
+            (CertificateKind::Skip, _) => Some(&self.skip_or_fallback),
+            (CertificateKind::Finalization, _) => Some(&self.final_votes),
+            _ => None,
+        }
     }
 }
 
@@ -79,7 +150,7 @@ impl SlotPool {
 #[derive(Debug)]
 pub struct Pool {
     validators: Arc<ValidatorSet>,
-    slots: BTreeMap<Slot, SlotPool>,
+    slots: SlotMap<SlotPool>,
 }
 
 impl Pool {
@@ -87,7 +158,7 @@ impl Pool {
     pub fn new(validators: Arc<ValidatorSet>) -> Self {
         Self {
             validators,
-            slots: BTreeMap::new(),
+            slots: SlotMap::new(),
         }
     }
 
@@ -102,94 +173,79 @@ impl Pool {
         assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
         let stake = self.validators.stake(vote.voter);
         let n = self.validators.len();
-        let sp = self.slots.entry(vote.slot).or_default();
+        let sp = self.slots.get_or_default(vote.slot);
         if sp.first_vote.is_empty() {
             sp.first_vote = vec![None; n];
         }
-        let mut touched: [Option<(CertificateKind, Option<BlockHash>)>; 3] = [None; 3];
+        let v = &*self.validators;
+        let slot = vote.slot;
+        let reaches =
+            |stake: u64, kind: CertificateKind| v.reaches(Stake(stake), kind.threshold_percent());
+        let mut new = Vec::new();
+        // Each stored vote can complete only the certificates that count
+        // it, checked in the order fast-finalization, notarization,
+        // notar-fallback, skip, finalization; most votes complete none.
         match vote.kind {
             VoteKind::Notar(block) => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return Vec::new();
+                    return new;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(Some(block));
-                SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
-                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
-                touched = [
-                    Some((CertificateKind::FastFinalization, Some(block))),
-                    Some((CertificateKind::Notarization, Some(block))),
-                    Some((CertificateKind::NotarFallback, Some(block))),
-                ];
+                let notar = SlotPool::tally_mut(&mut sp.notar, block);
+                notar.add(vote.voter, stake);
+                let notar = notar.stake;
+                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
+                either.add(vote.voter, stake);
+                let either = either.stake;
+                let b = Some(block);
+                if reaches(notar, CertificateKind::FastFinalization) {
+                    sp.certify(&mut new, slot, CertificateKind::FastFinalization, b);
+                }
+                if reaches(notar, CertificateKind::Notarization) {
+                    sp.certify(&mut new, slot, CertificateKind::Notarization, b);
+                }
+                if reaches(either, CertificateKind::NotarFallback) {
+                    sp.certify(&mut new, slot, CertificateKind::NotarFallback, b);
+                }
             }
             VoteKind::Skip => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return Vec::new();
+                    return new;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
                 sp.skip_or_fallback.add(vote.voter, stake);
-                touched[0] = Some((CertificateKind::Skip, None));
+                if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
+                    sp.certify(&mut new, slot, CertificateKind::Skip, None);
+                }
             }
             VoteKind::NotarFallback(block) => {
                 let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
                 if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
-                    return Vec::new();
+                    return new;
                 }
                 stored.push(block);
-                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
-                touched[0] = Some((CertificateKind::NotarFallback, Some(block)));
+                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
+                either.add(vote.voter, stake);
+                if reaches(either.stake, CertificateKind::NotarFallback) {
+                    sp.certify(&mut new, slot, CertificateKind::NotarFallback, Some(block));
+                }
             }
             VoteKind::SkipFallback => {
                 if !sp.skip_or_fallback.add(vote.voter, stake) {
-                    return Vec::new();
+                    return new;
                 }
-                touched[0] = Some((CertificateKind::Skip, None));
+                if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
+                    sp.certify(&mut new, slot, CertificateKind::Skip, None);
+                }
             }
             VoteKind::Final => {
                 if !sp.final_votes.add(vote.voter, stake) {
-                    return Vec::new();
+                    return new;
                 }
-                touched[0] = Some((CertificateKind::Finalization, None));
-            }
-        }
-        let mut new = Vec::new();
-        for (kind, block) in touched.into_iter().flatten() {
-            if sp.has(kind, block) {
-                continue;
-            }
-            // A notarization certificate makes a notar-fallback one for the
-            // same block redundant: do not build (and broadcast) both.
-            if kind == CertificateKind::NotarFallback
-                && sp.has(CertificateKind::Notarization, block)
-            {
-                continue;
-            }
-            let tally = match (kind, block) {
-                (CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
-                    sp.notar.iter().find(|(h, _)| *h == b).map(|(_, t)| t)
+                if reaches(sp.final_votes.stake, CertificateKind::Finalization) {
+                    sp.certify(&mut new, slot, CertificateKind::Finalization, None);
                 }
-                (CertificateKind::NotarFallback, Some(b)) => sp
-                    .notar_or_fallback
-                    .iter()
-                    .find(|(h, _)| *h == b)
-                    .map(|(_, t)| t),
-                (CertificateKind::Skip, _) => Some(&sp.skip_or_fallback),
-                (CertificateKind::Finalization, _) => Some(&sp.final_votes),
-                _ => None,
-            };
-            let Some(tally) = tally else { continue };
-            if self
-                .validators
-                .reaches(Stake(tally.stake), kind.threshold_percent())
-            {
-                let cert = Arc::new(Certificate {
-                    kind,
-                    slot: vote.slot,
-                    block,
-                    signers: tally.signers.clone(),
-                });
-                sp.certificates.push(cert.clone());
-                new.push(cert);
             }
         }
         new
@@ -219,28 +275,29 @@ impl Pool {
     /// Returns `false` when one of the same kind (and block) is already
     /// stored.
     pub fn add_certificate(&mut self, cert: Arc<Certificate>) -> bool {
-        let sp = self.slots.entry(cert.slot).or_default();
+        let sp = self.slots.get_or_default(cert.slot);
         if sp.has(cert.kind, cert.block) {
             return false;
         }
-        sp.certificates.push(cert);
+        sp.store(cert);
         true
     }
 
     /// Whether a certificate of `kind` (for `block`, when given) is stored
     /// for `slot`.
+    #[inline]
     pub fn has_certificate(
         &self,
         slot: Slot,
         kind: CertificateKind,
         block: Option<BlockHash>,
     ) -> bool {
-        self.slots.get(&slot).is_some_and(|sp| sp.has(kind, block))
+        self.slots.get(slot).is_some_and(|sp| sp.has(kind, block))
     }
 
     /// The block of the notarization certificate stored for `slot`, if any.
     pub fn notarized_block(&self, slot: Slot) -> Option<BlockHash> {
-        self.slots.get(&slot).and_then(|sp| {
+        self.slots.get(slot).and_then(|sp| {
             sp.certificates
                 .iter()
                 .find(|c| c.kind == CertificateKind::Notarization)
@@ -251,7 +308,7 @@ impl Pool {
     /// Whether a notarization or notar-fallback certificate for `block` is
     /// stored.
     pub fn has_notar_or_fallback(&self, slot: Slot, block: BlockHash) -> bool {
-        self.slots.get(&slot).is_some_and(|sp| {
+        self.slots.get(slot).is_some_and(|sp| {
             sp.certificates.iter().any(|c| {
                 c.block == Some(block)
                     && matches!(
@@ -268,7 +325,7 @@ impl Pool {
     /// (a fast-finalization certificate implies one), in storage order.
     pub fn notar_or_fallback_blocks(&self, slot: Slot) -> Vec<BlockHash> {
         let mut blocks = Vec::new();
-        if let Some(sp) = self.slots.get(&slot) {
+        if let Some(sp) = self.slots.get(slot) {
             for c in &sp.certificates {
                 if c.kind.names_block() {
                     let b = c.block.expect("block certificates name a block");
@@ -285,7 +342,7 @@ impl Pool {
     pub fn notar_stake(&self, slot: Slot, block: BlockHash) -> Stake {
         Stake(
             self.slots
-                .get(&slot)
+                .get(slot)
                 .and_then(|sp| sp.notar.iter().find(|(b, _)| *b == block))
                 .map_or(0, |(_, t)| t.stake),
         )
@@ -294,18 +351,27 @@ impl Pool {
     /// Whether `block` is the only block of `slot` with NotarVotes.
     pub fn only_notar_block_is(&self, slot: Slot, block: BlockHash) -> bool {
         self.slots
-            .get(&slot)
+            .get(slot)
             .is_some_and(|sp| sp.notar.len() == 1 && sp.notar[0].0 == block)
+    }
+
+    /// Whether `block` is the only block of `slot` with NotarVotes and
+    /// `slot` has no SkipVotes: for a validator that voted for `block`, the
+    /// common case in which neither SafeToNotar nor SafeToSkip can hold.
+    pub(crate) fn only_notar_block_and_no_skip(&self, slot: Slot, block: BlockHash) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|sp| sp.skip_stake == 0 && sp.notar.len() == 1 && sp.notar[0].0 == block)
     }
 
     /// Stake of SkipVotes in `slot` (`skip(s)`).
     pub fn skip_stake(&self, slot: Slot) -> Stake {
-        Stake(self.slots.get(&slot).map_or(0, |sp| sp.skip_stake))
+        Stake(self.slots.get(slot).map_or(0, |sp| sp.skip_stake))
     }
 
     /// NotarVote stake per block of `slot`, in first-seen order.
     pub fn notar_stakes(&self, slot: Slot) -> Vec<(BlockHash, Stake)> {
-        self.slots.get(&slot).map_or_else(Vec::new, |sp| {
+        self.slots.get(slot).map_or_else(Vec::new, |sp| {
             sp.notar.iter().map(|(b, t)| (*b, Stake(t.stake))).collect()
         })
     }
@@ -313,18 +379,18 @@ impl Pool {
     /// Certificates stored for `slot`, in storage order.
     pub fn certificates(&self, slot: Slot) -> &[Arc<Certificate>] {
         self.slots
-            .get(&slot)
+            .get(slot)
             .map_or(&[], |sp| sp.certificates.as_slice())
     }
 
     /// Slots with anything stored, from `from` on, in order.
     pub fn slots_from(&self, from: Slot) -> impl Iterator<Item = Slot> + '_ {
-        self.slots.range(from..).map(|(s, _)| *s)
+        self.slots.range_from(from).map(|(s, _)| s)
     }
 
     /// Forgets everything below `slot`.
     pub fn prune_below(&mut self, slot: Slot) {
-        self.slots = self.slots.split_off(&slot);
+        self.slots.prune_below(slot);
     }
 
     /// Number of slots held (for memory bounds).
@@ -407,7 +473,7 @@ mod tests {
         for h in 1..=4 {
             p.add_vote(vote(0, 1, VoteKind::NotarFallback(BlockHash(h))));
         }
-        let sp = p.slots.get(&Slot(1)).unwrap();
+        let sp = p.slots.get(Slot(1)).unwrap();
         assert_eq!(sp.notar_fallback_votes[&ValidatorIndex(0)].len(), 3);
         assert!(sp.notar_or_fallback.iter().all(|(b, _)| *b != BlockHash(4)));
     }
