@@ -892,7 +892,7 @@ impl Node {
         match vote.kind {
             VoteKind::Notar(b) => {
                 self.state
-                    .get(&vote.slot)
+                    .get(vote.slot)
                     .is_some_and(|st| st.voted_notar == Some(b))
                     && self.pool.has_certificate(
                         vote.slot,
