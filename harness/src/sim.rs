@@ -567,7 +567,7 @@ impl Simulation {
                 // A shred that came directly (to its relay, from the leader)
                 // counts toward the slice: the inbox may complete sooner.
                 if let Some((block, slice)) = shred {
-                    self.refresh_inbox(to, block, slice, false);
+                    self.refresh_inbox(to, block, slice, None);
                 }
             }
             SimEvent::Timer {
@@ -668,16 +668,22 @@ impl Simulation {
         due.clear();
         self.due_scratch = due;
         self.drain(to as usize);
-        self.refresh_inbox(to, block, slice, true);
+        self.refresh_inbox(to, block, slice, Some(upto));
     }
 
     /// After the recipient got shreds of the slice (from its inbox or
     /// directly): closes the inbox when it needs no more, else queues the
     /// check at the arrival that now completes the slice, or hands over at
-    /// once when that arrival has already come. `handed_over`: arrivals
-    /// left the inbox (else only the recipient's holdings grew, and the
-    /// earliest arrivals are trimmed rather than recomputed).
-    fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32, handed_over: bool) {
+    /// once when that arrival has already come. `handed_over`: the
+    /// arrivals up to this (ns, sequence) left the inbox (else only the
+    /// recipient's holdings grew).
+    fn refresh_inbox(
+        &mut self,
+        to: u32,
+        block: BlockId,
+        slice: u32,
+        handed_over: Option<(u64, u64)>,
+    ) {
         let node = &self.nodes[to as usize];
         let Some(inbox) = self
             .inboxes
@@ -698,15 +704,25 @@ impl Simulation {
             .data_shreds_per_slice
             .saturating_sub(node.shreds_held(block, slice))
             .max(1);
-        if handed_over {
-            inbox.earliest.clear();
-            for a in &inbox.arrivals {
-                Self::keep_earliest(inbox.need, &mut inbox.earliest, (a.0, a.1));
+        let need = inbox.need as usize;
+        if let Some(upto) = handed_over {
+            // The arrivals handed over were the earliest ones kept.
+            inbox.earliest.retain(|&e| e > upto);
+        }
+        if inbox.earliest.len() < need && inbox.arrivals.len() > inbox.earliest.len() {
+            // Some arrivals not kept may now count (the recipient gained
+            // fewer shreds than it was handed: duplicates).
+            let mut earliest = std::mem::take(&mut inbox.earliest).into_vec();
+            earliest.clear();
+            earliest.extend(inbox.arrivals.iter().map(|a| (a.0, a.1)));
+            if earliest.len() > need {
+                earliest.select_nth_unstable(need - 1);
+                earliest.truncate(need);
             }
-        } else {
-            while inbox.earliest.len() > inbox.need as usize {
-                inbox.earliest.pop();
-            }
+            inbox.earliest = BinaryHeap::from(earliest);
+        }
+        while inbox.earliest.len() > need {
+            inbox.earliest.pop();
         }
         if inbox.earliest.len() < inbox.need as usize {
             inbox.check = None;
@@ -1194,6 +1210,11 @@ impl Simulation {
             inbox
                 .arrivals
                 .reserve(2 * self.data_shreds_per_slice as usize);
+            inbox.earliest.reserve(inbox.need as usize);
+            if node.node().is_some_and(|n| n.knows_block(shred.block)) {
+                // Nothing to announce: the recipient knows the block.
+                inbox.announce_ns = Some(0);
+            }
         }
         self.seq += 1;
         let at = (arrival, self.seq);

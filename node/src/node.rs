@@ -851,6 +851,15 @@ impl Node {
             .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash && a.complete))
     }
 
+    /// Whether this validator has seen a shred of `block` (or produced it):
+    /// it knows the block exists, with its parent. The simulator uses it to
+    /// skip announcing a block again.
+    pub fn knows_block(&self, block: BlockId) -> bool {
+        self.blocks
+            .get(block.slot)
+            .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash))
+    }
+
     /// Whether shred `slice` of `block` can no longer change anything here
     /// (the slice or the whole block is already reconstructed, or the slot
     /// is pruned).
