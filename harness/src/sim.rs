@@ -149,12 +149,13 @@ impl SliceInboxes {
     }
 }
 
+/// A relayed shred's arrival: (ns, sequence, sender, index into the
+/// slice's shred list).
+type Arrival = (u64, u64, u32, u32);
+
 /// Relayed shreds on their way to one recipient, for one slice.
 #[derive(Debug, Default)]
 struct Inbox {
-    /// Not yet handed over: (arrival ns, sequence, sender, index into
-    /// `SliceInboxes::shreds`), unsorted.
-    arrivals: Vec<(u64, u64, u32, u32)>,
     /// When the first-arrival announcement is queued (`None` before any
     /// arrival).
     announce_ns: Option<u64>,
@@ -162,9 +163,13 @@ struct Inbox {
     closed: bool,
     /// Shreds the recipient still needs to rebuild the slice.
     need: u32,
-    /// The `need` earliest arrivals (ns, sequence), a max-heap: its top
-    /// is the arrival that completes the slice.
-    earliest: BinaryHeap<(u64, u64)>,
+    /// The `need` earliest arrivals not yet handed over, a max-heap of
+    /// (arrival ns, sequence, sender, index into `SliceInboxes::shreds`):
+    /// its top is the arrival that completes the slice. Later arrivals are
+    /// not kept: they cannot matter (each shred of an honest leader reaches
+    /// a recipient at most once; a Byzantine leader's shreds are delivered
+    /// plainly).
+    earliest: BinaryHeap<Arrival>,
     /// The completion check queued: the (ns, sequence) of that arrival.
     check: Option<(u64, u64)>,
 }
@@ -567,7 +572,7 @@ impl Simulation {
                 // A shred that came directly (to its relay, from the leader)
                 // counts toward the slice: the inbox may complete sooner.
                 if let Some((block, slice)) = shred {
-                    self.refresh_inbox(to, block, slice, None);
+                    self.refresh_inbox(to, block, slice);
                 }
             }
             SimEvent::Timer {
@@ -649,7 +654,8 @@ impl Simulation {
         };
         let inbox = &mut group.by_recipient[to as usize];
         let mut due = std::mem::take(&mut self.due_scratch);
-        inbox.arrivals.retain(|a| {
+        let mut kept = std::mem::take(&mut inbox.earliest).into_vec();
+        kept.retain(|a| {
             if (a.0, a.1) <= upto {
                 due.push(*a);
                 false
@@ -657,6 +663,7 @@ impl Simulation {
                 true
             }
         });
+        inbox.earliest = BinaryHeap::from(kept);
         if inbox.check.is_some_and(|c| c <= upto) {
             inbox.check = None;
         }
@@ -668,22 +675,14 @@ impl Simulation {
         due.clear();
         self.due_scratch = due;
         self.drain(to as usize);
-        self.refresh_inbox(to, block, slice, Some(upto));
+        self.refresh_inbox(to, block, slice);
     }
 
     /// After the recipient got shreds of the slice (from its inbox or
     /// directly): closes the inbox when it needs no more, else queues the
     /// check at the arrival that now completes the slice, or hands over at
-    /// once when that arrival has already come. `handed_over`: the
-    /// arrivals up to this (ns, sequence) left the inbox (else only the
-    /// recipient's holdings grew).
-    fn refresh_inbox(
-        &mut self,
-        to: u32,
-        block: BlockId,
-        slice: u32,
-        handed_over: Option<(u64, u64)>,
-    ) {
+    /// once when that arrival has already come.
+    fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32) {
         let node = &self.nodes[to as usize];
         let Some(inbox) = self
             .inboxes
@@ -705,22 +704,6 @@ impl Simulation {
             .saturating_sub(node.shreds_held(block, slice))
             .max(1);
         let need = inbox.need as usize;
-        if let Some(upto) = handed_over {
-            // The arrivals handed over were the earliest ones kept.
-            inbox.earliest.retain(|&e| e > upto);
-        }
-        if inbox.earliest.len() < need && inbox.arrivals.len() > inbox.earliest.len() {
-            // Some arrivals not kept may now count (the recipient gained
-            // fewer shreds than it was handed: duplicates).
-            let mut earliest = std::mem::take(&mut inbox.earliest).into_vec();
-            earliest.clear();
-            earliest.extend(inbox.arrivals.iter().map(|a| (a.0, a.1)));
-            if earliest.len() > need {
-                earliest.select_nth_unstable(need - 1);
-                earliest.truncate(need);
-            }
-            inbox.earliest = BinaryHeap::from(earliest);
-        }
         while inbox.earliest.len() > need {
             inbox.earliest.pop();
         }
@@ -728,7 +711,8 @@ impl Simulation {
             inbox.check = None;
             return;
         }
-        let completes = *inbox.earliest.peek().expect("need >= 1");
+        let top = *inbox.earliest.peek().expect("need >= 1");
+        let completes = (top.0, top.1);
         if completes.0 <= self.now_ns {
             // A shred that came directly completed the slice now.
             self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
@@ -750,11 +734,7 @@ impl Simulation {
 
     /// Keeps `arrival` in `earliest` (a max-heap of at most `need`) if it
     /// is among the `need` earliest. Returns whether it was kept.
-    fn keep_earliest(
-        need: u32,
-        earliest: &mut BinaryHeap<(u64, u64)>,
-        arrival: (u64, u64),
-    ) -> bool {
+    fn keep_earliest(need: u32, earliest: &mut BinaryHeap<Arrival>, arrival: Arrival) -> bool {
         if earliest.len() < need as usize {
             earliest.push(arrival);
             true
@@ -968,6 +948,14 @@ impl Simulation {
         Some((arrival, plain))
     }
 
+    /// Whether `shred` comes from a leader that is or was Byzantine (its
+    /// shreds are delivered plainly: it may send one twice).
+    fn byzantine_leader(&self, shred: &Shred) -> bool {
+        self.chaos
+            .as_ref()
+            .is_some_and(|c| c.ever_byzantine[shred.leader.idx()])
+    }
+
     /// [`Simulation::link`] for a message that cannot matter to `to`
     /// (without faults): only whether it is lost and the received counter.
     fn link_counters_only(&mut self, to: usize, bytes: u32, id: u64) {
@@ -1018,7 +1006,7 @@ impl Simulation {
                         continue;
                     }
                     if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
-                        if plain {
+                        if plain || self.byzantine_leader(shred) {
                             self.push(
                                 arrival,
                                 SimEvent::Deliver {
@@ -1103,7 +1091,9 @@ impl Simulation {
         };
         if !plain {
             match &message {
-                Message::Shred(shred) if shred.leader.idx() != from => {
+                Message::Shred(shred)
+                    if shred.leader.idx() != from && !self.byzantine_leader(shred) =>
+                {
                     let key = (shred.block, shred.slice);
                     let n = self.net.n;
                     let mut group = self
@@ -1207,9 +1197,6 @@ impl Simulation {
                 .data_shreds_per_slice
                 .saturating_sub(node.shreds_held(shred.block, shred.slice))
                 .max(1);
-            inbox
-                .arrivals
-                .reserve(2 * self.data_shreds_per_slice as usize);
             inbox.earliest.reserve(inbox.need as usize);
             if node.node().is_some_and(|n| n.knows_block(shred.block)) {
                 // Nothing to announce: the recipient knows the block.
@@ -1218,7 +1205,6 @@ impl Simulation {
         }
         self.seq += 1;
         let at = (arrival, self.seq);
-        inbox.arrivals.push((arrival, self.seq, from as u32, index));
         let (to, block, slice) = (to as u32, shred.block, shred.slice);
         if inbox.announce_ns.is_none_or(|a| arrival < a) {
             inbox.announce_ns = Some(arrival);
@@ -1234,10 +1220,14 @@ impl Simulation {
                 },
             );
         }
-        if Self::keep_earliest(inbox.need, &mut inbox.earliest, at)
-            && inbox.earliest.len() == inbox.need as usize
+        if Self::keep_earliest(
+            inbox.need,
+            &mut inbox.earliest,
+            (at.0, at.1, from as u32, index),
+        ) && inbox.earliest.len() == inbox.need as usize
         {
-            let completes = *inbox.earliest.peek().expect("need >= 1");
+            let top = *inbox.earliest.peek().expect("need >= 1");
+            let completes = (top.0, top.1);
             if inbox.check != Some(completes) {
                 inbox.check = Some(completes);
                 self.push_with_seq(
