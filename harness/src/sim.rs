@@ -618,9 +618,15 @@ impl Simulation {
                     .inboxes
                     .get(&(block, slice))
                     .map(|g| &g.by_recipient[to as usize]);
+                // An announcement to a recipient that already knows the
+                // block (from another slice) has nothing to do: its shreds
+                // only count toward the slice, at the completion check.
                 let valid = inbox.is_some_and(|i| {
                     !i.closed && (!completion || i.check == Some((self.now_ns, upto_seq)))
-                });
+                }) && (completion
+                    || !self.nodes[to as usize]
+                        .node()
+                        .is_some_and(|n| n.knows_block(block)));
                 if valid {
                     self.hand_over(to, block, slice, (self.now_ns, upto_seq));
                 }
