@@ -149,6 +149,17 @@ impl SliceInboxes {
     }
 }
 
+impl Inbox {
+    /// The (ns, sequence) of the arrival that completes the slice, once
+    /// `need` arrivals are kept.
+    fn completion(&self) -> Option<(u64, u64)> {
+        self.earliest
+            .peek()
+            .filter(|_| self.earliest.len() >= self.need as usize)
+            .map(|top| (top.0, top.1))
+    }
+}
+
 /// A relayed shred's arrival: (ns, sequence, sender, index into the
 /// slice's shred list).
 type Arrival = (u64, u64, u32, u32);
@@ -717,25 +728,30 @@ impl Simulation {
             inbox.check = None;
             return;
         }
-        let top = *inbox.earliest.peek().expect("need >= 1");
-        let completes = (top.0, top.1);
+        let completes = inbox.completion().expect("need arrivals kept");
         if completes.0 <= self.now_ns {
             // A shred that came directly completed the slice now.
             self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
         } else if inbox.check != Some(completes) {
             inbox.check = Some(completes);
-            self.push_with_seq(
-                completes.0,
-                completes.1,
-                SimEvent::SliceInbox {
-                    to,
-                    block,
-                    slice,
-                    upto_seq: completes.1,
-                    completion: true,
-                },
-            );
+            self.queue_check(to, block, slice, completes);
         }
+    }
+
+    /// Queues the completion check of `to`'s inbox for the slice at the
+    /// completing arrival (ns, sequence).
+    fn queue_check(&mut self, to: u32, block: BlockId, slice: u32, completes: (u64, u64)) {
+        self.push_with_seq(
+            completes.0,
+            completes.1,
+            SimEvent::SliceInbox {
+                to,
+                block,
+                slice,
+                upto_seq: completes.1,
+                completion: true,
+            },
+        );
     }
 
     /// Keeps `arrival` in `earliest` (a max-heap of at most `need`) if it
@@ -995,44 +1011,7 @@ impl Simulation {
         let recipients = (0..n).filter(|&to| to != from && except.is_none_or(|e| e.idx() != to));
         match &message {
             Message::Shred(shred) if shred.leader.idx() != from => {
-                let key = (shred.block, shred.slice);
-                let mut group = self
-                    .inboxes
-                    .remove(&key)
-                    .unwrap_or_else(|| SliceInboxes::new(n));
-                let index = group.shreds.len() as u32;
-                group.shreds.push(*shred);
-                for to in recipients {
-                    let depart = self.net.uplink_free_ns[from].max(self.now_ns) + id.1;
-                    self.net.uplink_free_ns[from] = depart;
-                    self.metrics.sent(from, bytes, 1);
-                    if group.by_recipient[to].closed && self.chaos.is_none() {
-                        // The recipient rebuilt the slice: only the counters.
-                        self.link_counters_only(to, bytes, id.0);
-                        continue;
-                    }
-                    if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
-                        if plain || self.byzantine_leader(shred) {
-                            self.push(
-                                arrival,
-                                SimEvent::Deliver {
-                                    to: to as u32,
-                                    from: from as u32,
-                                    message: message.clone(),
-                                },
-                            );
-                        } else {
-                            self.shred_arrives(
-                                &mut group.by_recipient[to],
-                                to,
-                                from,
-                                arrival,
-                                (shred, index),
-                            );
-                        }
-                    }
-                }
-                self.inboxes.insert(key, group);
+                self.relay_shred(from, shred, &message, id, recipients);
             }
             _ => {
                 let mut due = match &message {
@@ -1087,37 +1066,70 @@ impl Simulation {
         }
     }
 
+    /// A shred relayed by `from` (not its leader) to `recipients`, in
+    /// order: each copy uses the uplink and is counted; it goes to the
+    /// recipient's inbox for the slice (looked up once), or is delivered
+    /// plainly when a shortcut does not apply.
+    fn relay_shred(
+        &mut self,
+        from: usize,
+        shred: &Shred,
+        message: &Message,
+        id: (u64, u64),
+        recipients: impl IntoIterator<Item = usize>,
+    ) {
+        let bytes = message.wire_bytes();
+        let key = (shred.block, shred.slice);
+        let n = self.net.n;
+        let mut group = self
+            .inboxes
+            .remove(&key)
+            .unwrap_or_else(|| SliceInboxes::new(n));
+        let index = group.shreds.len() as u32;
+        group.shreds.push(*shred);
+        for to in recipients {
+            let depart = self.net.uplink_free_ns[from].max(self.now_ns) + id.1;
+            self.net.uplink_free_ns[from] = depart;
+            self.metrics.sent(from, bytes, 1);
+            if group.by_recipient[to].closed && self.chaos.is_none() {
+                // The recipient rebuilt the slice: only the counters.
+                self.link_counters_only(to, bytes, id.0);
+                continue;
+            }
+            if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
+                if plain || self.byzantine_leader(shred) {
+                    self.push(
+                        arrival,
+                        SimEvent::Deliver {
+                            to: to as u32,
+                            from: from as u32,
+                            message: message.clone(),
+                        },
+                    );
+                } else {
+                    let inbox = &mut group.by_recipient[to];
+                    self.shred_arrives(inbox, to, from, arrival, (shred, index));
+                }
+            }
+        }
+        self.inboxes.insert(key, group);
+    }
+
     /// One message over one link (see [`Simulation::transmit`]), with the
     /// delivery shortcuts.
     fn send(&mut self, from: usize, to: usize, message: Message) {
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
+        if let Message::Shred(shred) = &message {
+            if shred.leader.idx() != from {
+                return self.relay_shred(from, shred, &message, id, [to]);
+            }
+        }
         let Some((arrival, plain)) = self.transmit(from, to, bytes, id) else {
             return;
         };
         if !plain {
             match &message {
-                Message::Shred(shred)
-                    if shred.leader.idx() != from && !self.byzantine_leader(shred) =>
-                {
-                    let key = (shred.block, shred.slice);
-                    let n = self.net.n;
-                    let mut group = self
-                        .inboxes
-                        .remove(&key)
-                        .unwrap_or_else(|| SliceInboxes::new(n));
-                    let index = group.shreds.len() as u32;
-                    group.shreds.push(*shred);
-                    self.shred_arrives(
-                        &mut group.by_recipient[to],
-                        to,
-                        from,
-                        arrival,
-                        (shred, index),
-                    );
-                    self.inboxes.insert(key, group);
-                    return;
-                }
                 Message::Certificate(c) => {
                     let key = (c.slot, c.kind, c.block);
                     let mut due = self.certificate_due.remove(&key);
@@ -1230,23 +1242,10 @@ impl Simulation {
             inbox.need,
             &mut inbox.earliest,
             (at.0, at.1, from as u32, index),
-        ) && inbox.earliest.len() == inbox.need as usize
-        {
-            let top = *inbox.earliest.peek().expect("need >= 1");
-            let completes = (top.0, top.1);
-            if inbox.check != Some(completes) {
+        ) {
+            if let Some(completes) = inbox.completion().filter(|&c| inbox.check != Some(c)) {
                 inbox.check = Some(completes);
-                self.push_with_seq(
-                    completes.0,
-                    completes.1,
-                    SimEvent::SliceInbox {
-                        to,
-                        block,
-                        slice,
-                        upto_seq: completes.1,
-                        completion: true,
-                    },
-                );
+                self.queue_check(to, block, slice, completes);
             }
         }
     }
