@@ -177,7 +177,12 @@ pub struct Node {
     /// Finalized blocks per slot, within the retained range.
     finalized: SlotMap<BlockHash>,
     highest_finalized: Slot,
+    /// Generation of the pending standstill timer (only the latest counts).
     standstill_generation: u64,
+    /// A standstill timer is pending.
+    standstill_pending: bool,
+    /// When this validator last finalized a new slot (or started).
+    last_progress: Duration,
     /// Blocks this validator produced as leader, per slot.
     produced: BTreeMap<Slot, BlockId>,
     pending_txs: VecDeque<(Transaction, Duration)>,
@@ -215,6 +220,8 @@ impl Node {
             finalized,
             highest_finalized: Slot::GENESIS,
             standstill_generation: 0,
+            standstill_pending: false,
+            last_progress: Duration::ZERO,
             produced: BTreeMap::new(),
             pending_txs: VecDeque::new(),
             highest_slot_active: Slot::GENESIS,
@@ -305,8 +312,16 @@ impl Node {
             }
             Timer::Standstill(generation) => {
                 if generation == self.standstill_generation {
-                    self.rebroadcast_after_standstill();
-                    self.arm_standstill(now);
+                    self.standstill_pending = false;
+                    let due = self.last_progress + self.config.standstill;
+                    if now >= due {
+                        self.rebroadcast_after_standstill();
+                        self.arm_standstill(now);
+                    } else {
+                        // Progress since the timer was set: wait for the
+                        // rest of the period.
+                        self.set_standstill_timer(due);
+                    }
                 }
             }
         }
@@ -750,10 +765,21 @@ impl Node {
         self.produced = self.produced.split_off(&floor);
     }
 
+    /// Progress now: the standstill period (section 2.10) restarts. One
+    /// timer is pending at a time; when it fires early it is set again for
+    /// the rest of the period.
     fn arm_standstill(&mut self, now: Duration) {
+        self.last_progress = now;
+        if !self.standstill_pending {
+            self.set_standstill_timer(now + self.config.standstill);
+        }
+    }
+
+    fn set_standstill_timer(&mut self, at: Duration) {
         self.standstill_generation += 1;
+        self.standstill_pending = true;
         self.outputs.push_back(Output::SetTimer {
-            at: now + self.config.standstill,
+            at,
             timer: Timer::Standstill(self.standstill_generation),
         });
     }
