@@ -21,10 +21,13 @@
 //! - a vote that is moot at its recipient (`Node::vote_is_moot`) is not
 //!   queued (while no validator was ever Byzantine);
 //! - relayed shreds wait in a per-(recipient, slice) inbox and are handed
-//!   over in arrival order at two moments: the earliest arrival (the
-//!   recipient learns the block exists) and the arrival that completes the
-//!   slice (γ shreds, counting those the recipient got directly from the
-//!   leader as their relay). Shreds arriving after that are not queued.
+//!   over in arrival order at two moments: the earliest arrival, if the
+//!   recipient does not know the block yet (it learns the block exists),
+//!   and the arrival that completes the slice (γ shreds, counting those the
+//!   recipient got directly from the leader as their relay). The inbox
+//!   keeps only the arrivals that can complete the slice; shreds arriving
+//!   after that cost only the counters. Partial holdings change nothing a
+//!   validator does, which is why handing them over late is exact.
 //!
 //! "Exact" is checked, not assumed: with the shortcuts off
 //! ([`Simulation::set_shortcuts`], `whiteout run --no-shortcuts`) every
