@@ -71,6 +71,12 @@ fn chance(bits: u64, rate: f64) -> bool {
     ((bits >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < rate
 }
 
+/// A certificate's per-recipient table of `certificate_due` before any
+/// copy is due or stored anywhere.
+fn no_copy_due(n: usize) -> Vec<u64> {
+    vec![u64::MAX; n]
+}
+
 /// Sorts by (arrival, sequence); fast on almost sorted lists.
 fn insertion_sort(list: &mut [(u64, u64, u32)]) {
     for i in 1..list.len() {
@@ -152,17 +158,6 @@ impl SliceInboxes {
     }
 }
 
-impl Inbox {
-    /// The (ns, sequence) of the arrival that completes the slice, once
-    /// `need` arrivals are kept.
-    fn completion(&self) -> Option<(u64, u64)> {
-        self.earliest
-            .peek()
-            .filter(|_| self.earliest.len() >= self.need as usize)
-            .map(|top| (top.0, top.1))
-    }
-}
-
 /// A relayed shred's arrival: (ns, sequence, sender, index into the
 /// slice's shred list).
 type Arrival = (u64, u64, u32, u32);
@@ -186,6 +181,17 @@ struct Inbox {
     earliest: BinaryHeap<Arrival>,
     /// The completion check queued: the (ns, sequence) of that arrival.
     check: Option<(u64, u64)>,
+}
+
+impl Inbox {
+    /// The (ns, sequence) of the arrival that completes the slice, once
+    /// `need` arrivals are kept.
+    fn completion(&self) -> Option<(u64, u64)> {
+        self.earliest
+            .peek()
+            .filter(|_| self.earliest.len() >= self.need as usize)
+            .map(|top| (top.0, top.1))
+    }
 }
 
 /// A queue entry: when, in which order, and where the event waits in the
@@ -264,7 +270,9 @@ pub struct Simulation {
     next_settle_ns: u64,
     events_processed: u64,
     outputs: Vec<Output>,
-    /// Per certificate: earliest arrival already queued, per recipient.
+    /// Per certificate, per recipient: when it stored the certificate (from
+    /// its `CertificateStored` event) or the earliest copy already queued to
+    /// it; `u64::MAX` for neither.
     certificate_due: BTreeMap<(Slot, CertificateKind, Option<BlockHash>), Vec<u64>>,
     /// Relayed shreds waiting, per (block, slice), indexed by recipient (an
     /// inbox that was never announced is empty).
@@ -273,7 +281,7 @@ pub struct Simulation {
     /// event).
     shortcuts: bool,
     /// Scratch list of the shreds an inbox hands over.
-    due_scratch: Vec<(u64, u64, u32, u32)>,
+    due_scratch: Vec<Arrival>,
     /// Key of the per-message link draws, from the seed.
     link_key: u64,
     /// Id of the last message sent.
@@ -325,25 +333,23 @@ impl Simulation {
                 ))
             })
             .collect();
+        let latency_ns = topology.latency_matrix_ns();
+        let nearest_first = (0..n)
+            .map(|from| {
+                let mut others: Vec<u32> =
+                    (0..n as u32).filter(|&to| to as usize != from).collect();
+                others.sort_by_key(|&to| (latency_ns[from * n + to as usize], to));
+                others
+            })
+            .collect();
         let net = Network {
             n,
-            latency_ns: topology.latency_matrix_ns(),
+            latency_ns,
             jitter_ns: (scenario.network.jitter_ms * 1e6).round() as u64,
             loss_rate: scenario.network.loss_rate,
             bandwidth_bps: scenario.network.uplink_bandwidth_bps,
             uplink_free_ns: vec![0; n],
-            nearest_first: Vec::new(),
-        };
-        let net = Network {
-            nearest_first: (0..n)
-                .map(|from| {
-                    let mut others: Vec<u32> =
-                        (0..n as u32).filter(|&to| to as usize != from).collect();
-                    others.sort_by_key(|&to| (net.latency_ns[from * n + to as usize], to));
-                    others
-                })
-                .collect(),
-            ..net
+            nearest_first,
         };
         let mut sim = Self {
             now_ns: 0,
@@ -723,15 +729,13 @@ impl Simulation {
             .data_shreds_per_slice
             .saturating_sub(node.shreds_held(block, slice))
             .max(1);
-        let need = inbox.need as usize;
-        while inbox.earliest.len() > need {
+        while inbox.earliest.len() > inbox.need as usize {
             inbox.earliest.pop();
         }
-        if inbox.earliest.len() < inbox.need as usize {
+        let Some(completes) = inbox.completion() else {
             inbox.check = None;
             return;
-        }
-        let completes = inbox.completion().expect("need arrivals kept");
+        };
         if completes.0 <= self.now_ns {
             // A shred that came directly completed the slice now.
             self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
@@ -867,7 +871,7 @@ impl Simulation {
                         let n = self.net.n;
                         self.certificate_due
                             .entry((slot, kind, block))
-                            .or_insert_with(|| vec![u64::MAX; n])[v] = self.now_ns;
+                            .or_insert_with(|| no_copy_due(n))[v] = self.now_ns;
                     }
                     if let Some(c) = &mut self.chaos {
                         let stake = if matches!(self.nodes[v], Validator::Honest(_)) {
@@ -922,10 +926,17 @@ impl Simulation {
         message: (u64, u64),
     ) -> Option<(u64, bool)> {
         let (id, transmit_ns) = message;
-        let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
-        self.net.uplink_free_ns[from] = depart;
+        let depart = self.uplink_depart(from, transmit_ns);
         self.metrics.sent(from, bytes, 1);
         self.link(from, to, bytes, id, depart)
+    }
+
+    /// Puts one message of `transmit_ns` on `from`'s uplink, after those
+    /// queued before it; returns when it has left.
+    fn uplink_depart(&mut self, from: usize, transmit_ns: u64) -> u64 {
+        let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
+        self.net.uplink_free_ns[from] = depart;
+        depart
     }
 
     /// [`Simulation::transmit`] for a message that leaves the sender's
@@ -1090,10 +1101,10 @@ impl Simulation {
             .unwrap_or_else(|| SliceInboxes::new(n));
         let index = group.shreds.len() as u32;
         group.shreds.push(*shred);
+        let mut sent = 0;
         for to in recipients {
-            let depart = self.net.uplink_free_ns[from].max(self.now_ns) + id.1;
-            self.net.uplink_free_ns[from] = depart;
-            self.metrics.sent(from, bytes, 1);
+            let depart = self.uplink_depart(from, id.1);
+            sent += 1;
             if group.by_recipient[to].closed && self.chaos.is_none() {
                 // The recipient rebuilt the slice: only the counters.
                 self.link_counters_only(to, bytes, id.0);
@@ -1115,6 +1126,7 @@ impl Simulation {
                 }
             }
         }
+        self.metrics.sent(from, bytes, sent);
         self.inboxes.insert(key, group);
     }
 
@@ -1176,7 +1188,7 @@ impl Simulation {
             Message::Certificate(_) => {
                 // `due` also holds when each recipient stored the
                 // certificate (from its events).
-                let due = due.get_or_insert_with(|| vec![u64::MAX; self.net.n]);
+                let due = due.get_or_insert_with(|| no_copy_due(self.net.n));
                 if due[to] <= arrival {
                     return false;
                 }
