@@ -693,15 +693,7 @@ impl Node {
             }
             self.state_mut(slot).safe_to_notar.push(b);
             self.try_skip_window(now, slot);
-            if !self
-                .state
-                .get(slot)
-                .expect("voted slots have state")
-                .its_over
-            {
-                self.state_mut(slot).bad_window = true;
-                self.cast_vote(now, slot, VoteKind::NotarFallback(b));
-            }
+            self.cast_fallback_vote(now, slot, VoteKind::NotarFallback(b));
         }
         // SafeToSkip(s): voted in s, not to skip, and
         // skip(s) + sum notar(b) - max notar(b) >= 40%.
@@ -712,16 +704,18 @@ impl Node {
             if self.validators.reaches(crate::Stake(skip + sum - max), 40) {
                 self.state_mut(slot).safe_to_skip = true;
                 self.try_skip_window(now, slot);
-                if !self
-                    .state
-                    .get(slot)
-                    .expect("voted slots have state")
-                    .its_over
-                {
-                    self.state_mut(slot).bad_window = true;
-                    self.cast_vote(now, slot, VoteKind::SkipFallback);
-                }
+                self.cast_fallback_vote(now, slot, VoteKind::SkipFallback);
             }
+        }
+    }
+
+    /// Algorithm 1, upon SafeToNotar / SafeToSkip: unless ItsOver, set
+    /// BadWindow and cast the fallback vote `kind`.
+    fn cast_fallback_vote(&mut self, now: Duration, slot: Slot, kind: VoteKind) {
+        let st = self.state_mut(slot);
+        if !st.its_over {
+            st.bad_window = true;
+            self.cast_vote(now, slot, kind);
         }
     }
 
@@ -959,13 +953,6 @@ impl Node {
                     a.slices.get(slice as usize).map_or(0, |b| b.count_ones())
                 }
             })
-    }
-
-    /// Whether a certificate of this kind, slot and block is already stored
-    /// (so delivering it again changes nothing).
-    pub fn has_certificate(&self, cert: &Certificate) -> bool {
-        !self.slot_in_range(cert.slot)
-            || self.pool.has_certificate(cert.slot, cert.kind, cert.block)
     }
 
     fn on_shred(&mut self, now: Duration, from: ValidatorIndex, shred: Shred) {

@@ -348,13 +348,6 @@ impl Pool {
         )
     }
 
-    /// Whether `block` is the only block of `slot` with NotarVotes.
-    pub fn only_notar_block_is(&self, slot: Slot, block: BlockHash) -> bool {
-        self.slots
-            .get(slot)
-            .is_some_and(|sp| sp.notar.len() == 1 && sp.notar[0].0 == block)
-    }
-
     /// Whether `block` is the only block of `slot` with NotarVotes and
     /// `slot` has no SkipVotes: for a validator that voted for `block`, the
     /// common case in which neither SafeToNotar nor SafeToSkip can hold.
