@@ -401,66 +401,87 @@ fn split_band<DB: DrawingBackend>(body: &Area<DB>, windows: &[Window]) -> (Area<
     body.split_vertically(band_h)
 }
 
-/// Builds a time chart over `[0, x_max]` s and `[0, y_max]`, with mesh and
-/// axis descriptions, and shades and labels `windows`.
-fn time_chart<'a, DB: DrawingBackend>(
-    band: &Area<DB>,
-    plot: &'a Area<DB>,
-    windows: &[Window],
+/// The layout every chart over simulated time shares: the time axis
+/// `[0, x_max]` s, the fault windows, their label band and the plot area.
+struct TimeFrame<DB: DrawingBackend> {
     x_max: f64,
-    y_max: f64,
-    y_desc: &str,
-    y_fmt: &dyn Fn(&f64) -> String,
-) -> Result<XyChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut chart = ChartBuilder::on(plot)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(6)
-        .margin_bottom(10)
-        .x_label_area_size(X_LABEL_H)
-        .y_label_area_size(Y_LABEL_W)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-    for w in windows {
-        chart.draw_series([
-            Rectangle::new(
-                [(w.start_s, 0.0), (w.end_s, y_max)],
-                w.color.mix(0.13).filled(),
-            ),
-            Rectangle::new(
-                [(w.start_s, 0.0), (w.start_s, y_max)],
-                w.color.mix(0.7).stroke_width(1),
-            ),
-        ])?;
+    windows: Vec<Window>,
+    band: Area<DB>,
+    plot: Area<DB>,
+}
+
+impl<DB: DrawingBackend> TimeFrame<DB> {
+    fn new(report: &Report, body: &Area<DB>) -> Self {
+        let x_max = time_axis_end(report);
+        let windows = windows(report, x_max, body);
+        let (band, plot) = split_band(body, &windows);
+        Self {
+            x_max,
+            windows,
+            band,
+            plot,
+        }
     }
-    chart
-        .configure_mesh()
-        .x_desc("simulated time [s]")
-        .y_desc(y_desc)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(y_fmt)
-        .axis_desc_style(font(16.0))
-        .label_style(font(13.0))
-        .light_line_style(BLACK.mix(0.04))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
-    for w in windows {
-        let x = chart.backend_coord(&(w.start_s, 0.0)).0;
-        let y = (w.row as u32 * BAND_ROW_H + BAND_ROW_H / 2 + 2) as i32;
-        band.draw(&Polygon::new(
-            vec![(x - 5, y - 6), (x + 5, y - 6), (x, y + 3)],
-            w.color.filled(),
-        ))?;
-        let (h_pos, text_x) = if w.label_left {
-            (HPos::Right, x - 8)
-        } else {
-            (HPos::Left, x + 8)
-        };
-        let style = font(14.0)
-            .color(&w.color)
-            .pos(Pos::new(h_pos, VPos::Center));
-        band.draw_text(&w.label, &style, (text_x, y))?;
+
+    /// A chart over `[0, x_max]` s and `[0, y_max]` in this frame, with
+    /// mesh and axis descriptions, and the fault windows shaded and labelled.
+    fn chart<'a>(
+        &'a self,
+        y_max: f64,
+        y_desc: &str,
+        y_fmt: &dyn Fn(&f64) -> String,
+    ) -> Result<XyChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let (band, plot, windows, x_max) = (&self.band, &self.plot, &self.windows, self.x_max);
+        let mut chart = ChartBuilder::on(plot)
+            .margin_left(MARGIN_LEFT)
+            .margin_right(MARGIN_RIGHT)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(X_LABEL_H)
+            .y_label_area_size(Y_LABEL_W)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        for w in windows {
+            chart.draw_series([
+                Rectangle::new(
+                    [(w.start_s, 0.0), (w.end_s, y_max)],
+                    w.color.mix(0.13).filled(),
+                ),
+                Rectangle::new(
+                    [(w.start_s, 0.0), (w.start_s, y_max)],
+                    w.color.mix(0.7).stroke_width(1),
+                ),
+            ])?;
+        }
+        chart
+            .configure_mesh()
+            .x_desc("simulated time [s]")
+            .y_desc(y_desc)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(y_fmt)
+            .axis_desc_style(font(16.0))
+            .label_style(font(13.0))
+            .light_line_style(BLACK.mix(0.04))
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for w in windows {
+            let x = chart.backend_coord(&(w.start_s, 0.0)).0;
+            let y = (w.row as u32 * BAND_ROW_H + BAND_ROW_H / 2 + 2) as i32;
+            band.draw(&Polygon::new(
+                vec![(x - 5, y - 6), (x + 5, y - 6), (x, y + 3)],
+                w.color.filled(),
+            ))?;
+            let (h_pos, text_x) = if w.label_left {
+                (HPos::Right, x - 8)
+            } else {
+                (HPos::Left, x + 8)
+            };
+            let style = font(14.0)
+                .color(&w.color)
+                .pos(Pos::new(h_pos, VPos::Center));
+            band.draw_text(&w.label, &style, (text_x, y))?;
+        }
+        Ok(chart)
     }
-    Ok(chart)
 }
 
 /// Runs of consecutive `Some` points, so that missing values break a line
@@ -549,9 +570,7 @@ fn latency_chart<DB: DrawingBackend>(
             ("notarization p99", NOTAR, Mark::Dashed),
         ],
     )?;
-    let x_max = time_axis_end(report);
-    let ws = windows(report, x_max, body);
-    let (band, plot) = split_band(body, &ws);
+    let frame = TimeFrame::new(report, body);
     let ts = &report.time_series;
     // A zero latency means "no sample in this second"; such points are gaps.
     let series = |f: fn(&crate::TimeBucket) -> f64| {
@@ -572,13 +591,13 @@ fn latency_chart<DB: DrawingBackend>(
         ),
         10.0,
     );
-    let mut chart = time_chart(&band, &plot, &ws, x_max, y_max, "latency [ms]", &fmt_int)?;
+    let mut chart = frame.chart(y_max, "latency [ms]", &fmt_int)?;
     draw_runs(&mut chart, &not99, NOTAR, true)?;
     draw_runs(&mut chart, &not50, NOTAR, false)?;
     draw_runs(&mut chart, &fin99, FIN, true)?;
     draw_runs(&mut chart, &fin50, FIN, false)?;
     if fin50.is_empty() && not50.is_empty() {
-        no_data(&plot, "no finalization or notarization in this run")?;
+        no_data(&frame.plot, "no finalization or notarization in this run")?;
     }
     Ok(())
 }
@@ -597,27 +616,17 @@ fn throughput_chart<DB: DrawingBackend>(
             (&load_label, GREY, Mark::Dashed),
         ],
     )?;
-    let x_max = time_axis_end(report);
-    let ws = windows(report, x_max, body);
-    let (band, plot) = split_band(body, &ws);
+    let frame = TimeFrame::new(report, body);
     let points: Vec<(f64, f64)> = report
         .time_series
         .iter()
         .map(|b| (b.t_s + 0.5, b.throughput_tps))
         .collect();
     let y_max = headroom(max_of(points.iter().map(|p| p.1)).max(load), 10.0);
-    let mut chart = time_chart(
-        &band,
-        &plot,
-        &ws,
-        x_max,
-        y_max,
-        "throughput [tx/s]",
-        &fmt_int,
-    )?;
+    let mut chart = frame.chart(y_max, "throughput [tx/s]", &fmt_int)?;
     if load > 0.0 {
         chart.draw_series(DashedLineSeries::new(
-            [(0.0, load), (x_max, load)],
+            [(0.0, load), (frame.x_max, load)],
             8,
             6,
             GREY.stroke_width(2),
@@ -628,7 +637,7 @@ fn throughput_chart<DB: DrawingBackend>(
             .border_style(TPS.stroke_width(2)),
     )?;
     if points.is_empty() {
-        no_data(&plot, "no time series in this report")?;
+        no_data(&frame.plot, "no time series in this report")?;
     }
     Ok(())
 }
@@ -654,34 +663,26 @@ fn fast_path_chart<DB: DrawingBackend>(
             (&overall, GREY, Mark::Dashed),
         ],
     )?;
-    let x_max = time_axis_end(report);
-    let ws = windows(report, x_max, body);
-    let (band, plot) = split_band(body, &ws);
+    let frame = TimeFrame::new(report, body);
     let runs = runs(
         report
             .time_series
             .iter()
             .map(|b| b.fast_path_ratio.map(|r| (b.t_s + 0.5, r * 100.0))),
     );
-    let mut chart = time_chart(
-        &band,
-        &plot,
-        &ws,
-        x_max,
-        105.0,
-        "fast-path finalizations [% of stake]",
-        &|v| format!("{v:.0}%"),
-    )?;
+    let mut chart = frame.chart(105.0, "fast-path finalizations [% of stake]", &|v| {
+        format!("{v:.0}%")
+    })?;
     let overall = report.summary.fast_path_ratio * 100.0;
     chart.draw_series(DashedLineSeries::new(
-        [(0.0, overall), (x_max, overall)],
+        [(0.0, overall), (frame.x_max, overall)],
         8,
         6,
         GREY.stroke_width(2),
     ))?;
     draw_runs(&mut chart, &runs, FAST, false)?;
     if runs.is_empty() {
-        no_data(&plot, "no slot was proposed in this run")?;
+        no_data(&frame.plot, "no slot was proposed in this run")?;
     }
     Ok(())
 }
