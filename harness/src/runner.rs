@@ -35,6 +35,21 @@ pub struct RunOptions {
     pub shortcuts: bool,
 }
 
+impl Default for RunOptions {
+    /// The scenario's seed and duration, no report written, no progress
+    /// bar, a flush (memory sample) every simulated minute, shortcuts on.
+    fn default() -> Self {
+        Self {
+            seed: None,
+            duration: None,
+            out_dir: None,
+            progress: false,
+            flush_every: Duration::from_secs(60),
+            shortcuts: true,
+        }
+    }
+}
+
 /// What a run produced.
 #[derive(Debug)]
 pub struct RunOutcome {

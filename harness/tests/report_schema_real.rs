@@ -19,10 +19,8 @@ fn a_real_report_validates_against_the_committed_schema() {
     let options = RunOptions {
         seed: Some(9),
         duration: Some(Duration::from_secs(10)),
-        out_dir: None,
-        progress: false,
         flush_every: Duration::from_secs(3600),
-        shortcuts: true,
+        ..RunOptions::default()
     };
     let report = runner::run(&loaded, &options, &AtomicBool::new(false))
         .unwrap()

@@ -22,10 +22,9 @@ fn run_with(loaded: &LoadedScenario, seed: u64, duration: Duration, shortcuts: b
     let options = RunOptions {
         seed: Some(seed),
         duration: Some(duration),
-        out_dir: None,
-        progress: false,
         flush_every: Duration::from_secs(3600),
         shortcuts,
+        ..RunOptions::default()
     };
     runner::run(loaded, &options, &AtomicBool::new(false))
         .expect("run succeeds")

@@ -34,10 +34,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         seed: args.seed,
         duration: Some(args.duration),
-        out_dir: None,
-        progress: false,
         flush_every: Duration::from_secs(3600),
-        shortcuts: true,
+        ..RunOptions::default()
     };
     let mut speeds = Vec::new();
     let mut peak = 0u64;
