@@ -1,37 +1,25 @@
 //! Chaos runs with fixed seeds: what must hold under faults, and that the
 //! safety checker does fail when the protocol runs outside its assumptions.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use common::{repo, temp_dir, whiteout};
 use whiteout::runner::{run, RunOptions};
 use whiteout::scenario;
 use whiteout_results::Report;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
 fn run_file(path: &Path) -> Report {
     let loaded = scenario::load(Some(path)).unwrap();
-    let options = RunOptions {
-        seed: None,
-        duration: None,
-        out_dir: None,
-        progress: false,
-        flush_every: Duration::from_secs(60),
-        shortcuts: true,
-    };
-    run(&loaded, &options, &AtomicBool::new(false))
+    run(&loaded, &RunOptions::default(), &AtomicBool::new(false))
         .unwrap()
         .report
 }
 
 fn run_text(name: &str, text: &str) -> Report {
-    let dir = std::env::temp_dir().join(format!("whiteout-chaos-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir(&format!("chaos-{name}"));
     let file = dir.join(format!("{name}.toml"));
     std::fs::write(&file, text).unwrap();
     run_file(&file)
@@ -143,9 +131,9 @@ fn the_checker_fails_outside_the_assumptions() {
 
 #[test]
 fn run_exits_1_with_the_reproduce_command_when_safety_breaks() {
-    let dir = std::env::temp_dir().join(format!("whiteout-chaos-cli-{}", std::process::id()));
+    let dir = temp_dir("chaos-cli");
     let file = repo("harness/tests/data/beyond-assumptions.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_whiteout"))
+    let out = whiteout()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--seed", "1", "--out"])
@@ -164,8 +152,7 @@ fn run_exits_1_with_the_reproduce_command_when_safety_breaks() {
 
 #[test]
 fn broken_max_stall_exits_1_and_bad_faults_exit_2() {
-    let dir = std::env::temp_dir().join(format!("whiteout-chaos-stall-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("chaos-stall");
     let file = dir.join("stall.toml");
     std::fs::write(
         &file,
@@ -174,7 +161,7 @@ fn broken_max_stall_exits_1_and_bad_faults_exit_2() {
          [expect]\nmax_stall = \"5s\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_whiteout"))
+    let out = whiteout()
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--out"])
@@ -192,7 +179,7 @@ fn broken_max_stall_exits_1_and_bad_faults_exit_2() {
         "[topology]\nkind = \"uniform\"\nvalidators = 4\n[[fault]]\nkind = \"crash\"\nat = \"1s\"\nvalidator = 9\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_whiteout"))
+    let out = whiteout()
         .arg("run")
         .arg(&bad)
         .args(["--quiet", "--out"])

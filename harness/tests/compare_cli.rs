@@ -1,17 +1,16 @@
 //! `whiteout compare` end to end: exit codes 0 / 1 / 2 and what the output
 //! names.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::whiteout_output as whiteout;
 use whiteout_results::testdata::sample_report;
 use whiteout_results::Report;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-compare-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir(&format!("compare-{name}"))
 }
 
 /// Writes `report` as `dir/<name>/report.json` and returns the run directory.
@@ -20,22 +19,6 @@ fn run_dir(dir: &Path, name: &str, report: &Report) -> PathBuf {
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("report.json"), report.to_json()).unwrap();
     run
-}
-
-fn whiteout(args: &[&str]) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = std::process::Command::new(env!("CARGO_BIN_EXE_whiteout"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        status.code().expect("exited"),
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
 }
 
 fn p(path: &Path) -> &str {

@@ -1,19 +1,12 @@
 //! `whiteout compare` on real runs: a run against itself, against a run on a
 //! slower topology, and against a corrupt file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn whiteout() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_whiteout"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{temp_dir, whiteout};
 
 /// Runs a 6-validator uniform topology with `latency_ms` one-way latency.
 fn run(dir: &Path, latency_ms: f64) -> PathBuf {

@@ -1,26 +1,14 @@
 //! `whiteout report RUN_DIR` end to end.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::whiteout_output as whiteout;
 use whiteout_results::testdata::sample_incomplete_report;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn whiteout(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_whiteout"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::temp_dir(&format!("report-{name}"))
 }
 
 #[test]

@@ -1,18 +1,11 @@
 //! `whiteout run` as a user runs it.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-fn whiteout() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_whiteout"))
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{temp_dir, whiteout};
 
 #[test]
 fn invalid_scenario_names_file_and_field() {
