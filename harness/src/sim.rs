@@ -112,8 +112,8 @@ enum SimEvent {
     /// One message on its way to several recipients (a broadcast).
     Fanout(Fanout),
     ClientTransaction,
-    /// Hand the shreds of an inbox that have arrived by now to the
-    /// recipient.
+    /// A first-arrival announcement: hand the shreds of `to`'s inbox
+    /// that have arrived by now to the recipient.
     SliceInbox {
         to: u32,
         block: BlockId,
@@ -121,9 +121,15 @@ enum SimEvent {
         /// Hand over the arrivals up to (this event's time, this sequence):
         /// the sequence of the arrival the event stands for.
         upto_seq: u64,
-        /// A slice-completion check (valid only while it is the inbox's
-        /// current one), else a first-arrival announcement.
-        completion: bool,
+    },
+    /// The slice's earliest completion among its recipients is due: hand
+    /// that recipient the shreds that complete it (valid only while it is
+    /// the slice's queued check, [`SliceInboxes::queued`]).
+    SliceCheck {
+        block: BlockId,
+        slice: u32,
+        /// The sequence of the completing arrival.
+        seq: u64,
     },
 }
 
@@ -140,13 +146,27 @@ struct Fanout {
     next: usize,
 }
 
+/// No completion: sorts after every (ns, sequence).
+const NO_COMPLETION: (u64, u64) = (u64::MAX, u64::MAX);
+
 /// Relayed shreds of one slice on their way, per recipient.
+///
+/// The slice has one completion check queued, at the earliest of its
+/// recipients' completions, rather than one per recipient: a recipient's
+/// completion moves earlier with most arrivals, and a check per recipient
+/// would leave a stale queue entry at each move.
 #[derive(Debug)]
 struct SliceInboxes {
     /// The shreds relayed so far; arrivals refer to them by index.
     shreds: Vec<Shred>,
     /// Indexed by recipient.
     by_recipient: Vec<Inbox>,
+    /// Per recipient, the (ns, sequence) of the arrival that completes its
+    /// slice ([`Inbox::completion`]), [`NO_COMPLETION`] for none or closed.
+    completes: Vec<(u64, u64)>,
+    /// The check queued for the slice: at most the earliest of
+    /// `completes` (`None` when none is queued).
+    queued: Option<(u64, u64)>,
 }
 
 impl SliceInboxes {
@@ -154,7 +174,32 @@ impl SliceInboxes {
         Self {
             shreds: Vec::new(),
             by_recipient: (0..n).map(|_| Inbox::default()).collect(),
+            completes: vec![NO_COMPLETION; n],
+            queued: None,
         }
+    }
+
+    /// Records `to`'s completion after its inbox changed. Returns the
+    /// check to queue when it is earlier than the one queued.
+    fn note_completion(&mut self, to: usize) -> Option<(u64, u64)> {
+        let inbox = &self.by_recipient[to];
+        let completes = if inbox.closed {
+            None
+        } else {
+            inbox.completion()
+        };
+        self.completes[to] = completes.unwrap_or(NO_COMPLETION);
+        self.requeue(completes?)
+    }
+
+    /// Returns the check to queue for the slice when `completes` is
+    /// earlier than the one queued, and records it as queued.
+    fn requeue(&mut self, completes: (u64, u64)) -> Option<(u64, u64)> {
+        if completes == NO_COMPLETION || self.queued.is_some_and(|q| q <= completes) {
+            return None;
+        }
+        self.queued = Some(completes);
+        Some(completes)
     }
 }
 
@@ -179,8 +224,6 @@ struct Inbox {
     /// a recipient at most once; a Byzantine leader's shreds are delivered
     /// plainly).
     earliest: BinaryHeap<Arrival>,
-    /// The completion check queued: the (ns, sequence) of that arrival.
-    check: Option<(u64, u64)>,
 }
 
 impl Inbox {
@@ -572,7 +615,7 @@ impl Simulation {
             },
             SimEvent::Timer { .. } => 5,
             SimEvent::ClientTransaction => 6,
-            SimEvent::SliceInbox { .. } => 7,
+            SimEvent::SliceInbox { .. } | SimEvent::SliceCheck { .. } => 7,
             SimEvent::Fanout(_) => unreachable!("broadcasts are queued, not dispatched"),
         };
         self.events_by_kind[kind] += 1;
@@ -632,7 +675,6 @@ impl Simulation {
                 block,
                 slice,
                 upto_seq,
-                completion,
             } => {
                 let inbox = self
                     .inboxes
@@ -641,14 +683,35 @@ impl Simulation {
                 // An announcement to a recipient that already knows the
                 // block (from another slice) has nothing to do: its shreds
                 // only count toward the slice, at the completion check.
-                let valid = inbox.is_some_and(|i| {
-                    !i.closed && (!completion || i.check == Some((self.now_ns, upto_seq)))
-                }) && (completion
-                    || !self.nodes[to as usize]
+                let valid = inbox.is_some_and(|i| !i.closed)
+                    && !self.nodes[to as usize]
                         .node()
-                        .is_some_and(|n| n.knows_block(block)));
+                        .is_some_and(|n| n.knows_block(block));
                 if valid {
                     self.hand_over(to, block, slice, (self.now_ns, upto_seq));
+                }
+            }
+            SimEvent::SliceCheck { block, slice, seq } => {
+                let key = (self.now_ns, seq);
+                let Some(group) = self
+                    .inboxes
+                    .get_mut(&(block, slice))
+                    .filter(|g| g.queued == Some(key))
+                else {
+                    return;
+                };
+                group.queued = None;
+                // The recipient whose completion this is, if it has not
+                // changed since (sequences are unique).
+                if let Some(to) = group.completes.iter().position(|&c| c == key) {
+                    self.hand_over(to as u32, block, slice, key);
+                }
+                // The next completion of the slice.
+                if let Some(group) = self.inboxes.get_mut(&(block, slice)) {
+                    let earliest = group.completes.iter().copied().min();
+                    if let Some(next) = earliest.and_then(|c| group.requeue(c)) {
+                        self.queue_check(block, slice, next);
+                    }
                 }
             }
             SimEvent::Fanout(_) => unreachable!("broadcasts are queued, not dispatched"),
@@ -690,9 +753,6 @@ impl Simulation {
             }
         });
         inbox.earliest = BinaryHeap::from(kept);
-        if inbox.check.is_some_and(|c| c <= upto) {
-            inbox.check = None;
-        }
         due.sort_unstable_by_key(|a| (a.0, a.1));
         for &(_, _, from, index) in &due {
             let shred = group.shreds[index as usize];
@@ -705,24 +765,24 @@ impl Simulation {
     }
 
     /// After the recipient got shreds of the slice (from its inbox or
-    /// directly): closes the inbox when it needs no more, else queues the
-    /// check at the arrival that now completes the slice, or hands over at
-    /// once when that arrival has already come.
+    /// directly): closes the inbox when it needs no more, else hands over
+    /// at once when the arrival that now completes the slice has already
+    /// come, and records its completion for the slice's check.
     fn refresh_inbox(&mut self, to: u32, block: BlockId, slice: u32) {
         let node = &self.nodes[to as usize];
-        let Some(inbox) = self
-            .inboxes
-            .get_mut(&(block, slice))
-            .map(|group| &mut group.by_recipient[to as usize])
-            .filter(|inbox| inbox.announce_ns.is_some() && !inbox.closed)
-        else {
+        let Some(group) = self.inboxes.get_mut(&(block, slice)) else {
             return;
         };
+        let inbox = &mut group.by_recipient[to as usize];
+        if inbox.announce_ns.is_none() || inbox.closed {
+            return;
+        }
         if !node.needs_shred(block, slice) {
             *inbox = Inbox {
                 closed: true,
                 ..Inbox::default()
             };
+            group.completes[to as usize] = NO_COMPLETION;
             return;
         }
         inbox.need = self
@@ -732,31 +792,25 @@ impl Simulation {
         while inbox.earliest.len() > inbox.need as usize {
             inbox.earliest.pop();
         }
-        let Some(completes) = inbox.completion() else {
-            inbox.check = None;
-            return;
-        };
-        if completes.0 <= self.now_ns {
+        if inbox.completion().is_some_and(|c| c.0 <= self.now_ns) {
             // A shred that came directly completed the slice now.
-            self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
-        } else if inbox.check != Some(completes) {
-            inbox.check = Some(completes);
-            self.queue_check(to, block, slice, completes);
+            return self.hand_over(to, block, slice, (self.now_ns, u64::MAX));
+        }
+        if let Some(check) = group.note_completion(to as usize) {
+            self.queue_check(block, slice, check);
         }
     }
 
-    /// Queues the completion check of `to`'s inbox for the slice at the
-    /// completing arrival (ns, sequence).
-    fn queue_check(&mut self, to: u32, block: BlockId, slice: u32, completes: (u64, u64)) {
+    /// Queues the slice's completion check at the completing arrival
+    /// (ns, sequence).
+    fn queue_check(&mut self, block: BlockId, slice: u32, completes: (u64, u64)) {
         self.push_with_seq(
             completes.0,
             completes.1,
-            SimEvent::SliceInbox {
-                to,
+            SimEvent::SliceCheck {
                 block,
                 slice,
-                upto_seq: completes.1,
-                completion: true,
+                seq: completes.1,
             },
         );
     }
@@ -1121,8 +1175,7 @@ impl Simulation {
                         },
                     );
                 } else {
-                    let inbox = &mut group.by_recipient[to];
-                    self.shred_arrives(inbox, to, from, arrival, (shred, index));
+                    self.shred_arrives(&mut group, to, from, arrival, (shred, index));
                 }
             }
         }
@@ -1208,16 +1261,17 @@ impl Simulation {
     /// `to`'s inbox at `arrival` (nothing when the recipient needs no more
     /// of the slice). The first arrival is announced (the recipient learns
     /// the block exists), and again if a later-sent shred arrives sooner;
-    /// the completion check moves to the arrival that now completes the
-    /// slice.
+    /// the slice's completion check moves to the arrival that now completes
+    /// it, when that is the earliest.
     fn shred_arrives(
         &mut self,
-        inbox: &mut Inbox,
+        group: &mut SliceInboxes,
         to: usize,
         from: usize,
         arrival: u64,
         (shred, index): (&Shred, u32),
     ) {
+        let inbox = &mut group.by_recipient[to];
         if inbox.closed {
             return;
         }
@@ -1238,18 +1292,17 @@ impl Simulation {
         }
         self.seq += 1;
         let at = (arrival, self.seq);
-        let (to, block, slice) = (to as u32, shred.block, shred.slice);
+        let (block, slice) = (shred.block, shred.slice);
         if inbox.announce_ns.is_none_or(|a| arrival < a) {
             inbox.announce_ns = Some(arrival);
             self.push_with_seq(
                 arrival,
                 at.1,
                 SimEvent::SliceInbox {
-                    to,
+                    to: to as u32,
                     block,
                     slice,
                     upto_seq: at.1,
-                    completion: false,
                 },
             );
         }
@@ -1258,9 +1311,8 @@ impl Simulation {
             &mut inbox.earliest,
             (at.0, at.1, from as u32, index),
         ) {
-            if let Some(completes) = inbox.completion().filter(|&c| inbox.check != Some(c)) {
-                inbox.check = Some(completes);
-                self.queue_check(to, block, slice, completes);
+            if let Some(check) = group.note_completion(to) {
+                self.queue_check(block, slice, check);
             }
         }
     }
