@@ -734,8 +734,14 @@ impl Simulation {
     }
 
     /// Hands the recipient the shreds of its inbox that arrived up to
-    /// `upto` (ns, sequence), in arrival order, then brings the inbox up to
-    /// date with what the recipient holds.
+    /// `upto` (ns, sequence), then brings the inbox up to date with what the
+    /// recipient holds.
+    ///
+    /// They are handed over in the inbox's (deterministic) order, not
+    /// sorted by arrival: all at the same instant, they are distinct shreds
+    /// of one honest leader's slice, and a validator's handling of such a
+    /// set does not depend on its order (it marks each shred held and
+    /// rebuilds the slice at the `gamma`-th).
     fn hand_over(&mut self, to: u32, block: BlockId, slice: u32, upto: (u64, u64)) {
         let t = self.local_now(to as usize);
         let Some(group) = self.inboxes.get_mut(&(block, slice)) else {
@@ -753,7 +759,6 @@ impl Simulation {
             }
         });
         inbox.earliest = BinaryHeap::from(kept);
-        due.sort_unstable_by_key(|a| (a.0, a.1));
         for &(_, _, from, index) in &due {
             let shred = group.shreds[index as usize];
             self.nodes[to as usize].handle_message(t, ValidatorIndex(from), Message::Shred(shred));
