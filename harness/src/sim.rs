@@ -320,6 +320,11 @@ pub struct Simulation {
     /// Relayed shreds waiting, per (block, slice), indexed by recipient (an
     /// inbox that was never announced is empty).
     inboxes: BTreeMap<(BlockId, u32), SliceInboxes>,
+    /// Per block, per recipient: the earliest first-arrival announcement
+    /// queued for any slice of the block (ns), `u64::MAX` for none. A slice
+    /// whose first arrival is not earlier queues none: by then the
+    /// recipient knows the block.
+    announced: BTreeMap<BlockId, Vec<u64>>,
     /// The exact delivery shortcuts are on (else every message is its own
     /// event).
     shortcuts: bool,
@@ -421,6 +426,7 @@ impl Simulation {
             outputs: Vec::new(),
             certificate_due: BTreeMap::new(),
             inboxes: BTreeMap::new(),
+            announced: BTreeMap::new(),
             spare_deliveries: Vec::new(),
             link_key: mix64(seed ^ 0x114C_D7A3),
             next_message_id: 0,
@@ -703,13 +709,19 @@ impl Simulation {
                 group.queued = None;
                 // The recipient whose completion this is, if it has not
                 // changed since (sequences are unique).
-                if let Some(to) = group.completes.iter().position(|&c| c == key) {
+                let to = group.completes.iter().position(|&c| c == key);
+                if let Some(to) = to {
                     self.hand_over(to as u32, block, slice, key);
                 }
                 // The next completion of the slice.
                 if let Some(group) = self.inboxes.get_mut(&(block, slice)) {
+                    assert!(
+                        to.is_none_or(|to| group.completes[to] > key),
+                        "a hand-over moves the recipient's completion on"
+                    );
                     let earliest = group.completes.iter().copied().min();
                     if let Some(next) = earliest.and_then(|c| group.requeue(c)) {
+                        assert!(next.0 >= self.now_ns, "a completion check in the past");
                         self.queue_check(block, slice, next);
                     }
                 }
@@ -731,6 +743,7 @@ impl Simulation {
         self.certificate_due
             .retain(|(slot, _, _), _| *slot >= floor);
         self.inboxes.retain(|(block, _), _| block.slot >= floor);
+        self.announced.retain(|block, _| block.slot >= floor);
     }
 
     /// Hands the recipient the shreds of its inbox that arrived up to
@@ -780,6 +793,7 @@ impl Simulation {
         };
         let inbox = &mut group.by_recipient[to as usize];
         if inbox.announce_ns.is_none() || inbox.closed {
+            group.completes[to as usize] = NO_COMPLETION;
             return;
         }
         if !node.needs_shred(block, slice) {
@@ -1300,16 +1314,24 @@ impl Simulation {
         let (block, slice) = (shred.block, shred.slice);
         if inbox.announce_ns.is_none_or(|a| arrival < a) {
             inbox.announce_ns = Some(arrival);
-            self.push_with_seq(
-                arrival,
-                at.1,
-                SimEvent::SliceInbox {
-                    to: to as u32,
-                    block,
-                    slice,
-                    upto_seq: at.1,
-                },
-            );
+            let n = self.net.n;
+            let first = &mut self
+                .announced
+                .entry(block)
+                .or_insert_with(|| vec![u64::MAX; n])[to];
+            if arrival < *first {
+                *first = arrival;
+                self.push_with_seq(
+                    arrival,
+                    at.1,
+                    SimEvent::SliceInbox {
+                        to: to as u32,
+                        block,
+                        slice,
+                        upto_seq: at.1,
+                    },
+                );
+            }
         }
         if Self::keep_earliest(
             inbox.need,
@@ -1534,6 +1556,10 @@ impl Simulation {
         c.ever_crashed[v] = true;
         for group in self.inboxes.values_mut() {
             group.by_recipient[v] = Inbox::default();
+            group.completes[v] = NO_COMPLETION;
+        }
+        for first in self.announced.values_mut() {
+            first[v] = u64::MAX;
         }
         for due in self.certificate_due.values_mut() {
             due[v] = u64::MAX;
