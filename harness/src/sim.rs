@@ -1014,8 +1014,40 @@ impl Simulation {
 
     /// [`Simulation::transmit`] for a message that leaves the sender's
     /// uplink at `depart`, already counted as sent.
-    #[inline]
+    #[inline(always)]
     fn link(
+        &mut self,
+        from: usize,
+        to: usize,
+        bytes: u32,
+        id: u64,
+        depart: u64,
+    ) -> Option<(u64, bool)> {
+        if self.chaos.is_some() {
+            return self.faulty_link(from, to, bytes, id, depart);
+        }
+        let arrival = self.network_arrival(from, to, id, depart)?;
+        self.metrics.received(to, bytes);
+        Some((arrival, !self.shortcuts))
+    }
+
+    /// The network model's part of [`Simulation::link`]: `None` when the
+    /// message is lost, else `depart` plus the link's latency and jitter.
+    #[inline(always)]
+    fn network_arrival(&self, from: usize, to: usize, id: u64, depart: u64) -> Option<u64> {
+        if self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate) {
+            return None;
+        }
+        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to];
+        if self.net.jitter_ns > 0 {
+            arrival += uniform_upto(self.link_draw(id, to, 2), self.net.jitter_ns);
+        }
+        Some(arrival)
+    }
+
+    /// [`Simulation::link`] in a run with faults.
+    #[inline(never)]
+    fn faulty_link(
         &mut self,
         from: usize,
         to: usize,
@@ -1032,13 +1064,7 @@ impl Simulation {
             extra = c.link(from, to);
             plain |= c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
-        if self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate) {
-            return None;
-        }
-        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to];
-        if self.net.jitter_ns > 0 {
-            arrival += uniform_upto(self.link_draw(id, to, 2), self.net.jitter_ns);
-        }
+        let mut arrival = self.network_arrival(from, to, id, depart)?;
         if let Some(e) = extra {
             if e.loss_rate > 0.0 && chance(self.link_draw(id, to, 3), e.loss_rate) {
                 return None;
@@ -1178,8 +1204,13 @@ impl Simulation {
         for to in recipients {
             let depart = self.uplink_depart(from, id.1);
             sent += 1;
-            if group.by_recipient[to].closed && self.chaos.is_none() {
-                // The recipient rebuilt the slice: only the counters.
+            if self.chaos.is_none()
+                && (group.by_recipient[to].closed
+                    || depart + self.net.latency_ns[from * n + to] >= group.completes[to].0)
+            {
+                // The recipient rebuilt the slice, or this copy arrives
+                // after the arrival that completes it (jitter only adds,
+                // and a tie comes later in sequence): only the counters.
                 self.link_counters_only(to, bytes, id.0);
                 continue;
             }
