@@ -21,13 +21,15 @@
 //! - a vote that is moot at its recipient (`Node::vote_is_moot`) is not
 //!   queued (while no validator was ever Byzantine);
 //! - relayed shreds wait in a per-(recipient, slice) inbox and are handed
-//!   over in arrival order at two moments: the earliest arrival, if the
-//!   recipient does not know the block yet (it learns the block exists),
-//!   and the arrival that completes the slice (γ shreds, counting those the
-//!   recipient got directly from the leader as their relay). The inbox
-//!   keeps only the arrivals that can complete the slice; shreds arriving
-//!   after that cost only the counters. Partial holdings change nothing a
-//!   validator does, which is why handing them over late is exact.
+//!   over at two moments: the earliest arrival of any slice of the block,
+//!   if the recipient does not know the block yet (it learns the block
+//!   exists), and the arrival that completes the slice (γ shreds, counting
+//!   those the recipient got directly from the leader as their relay). The
+//!   inbox keeps only the arrivals that can complete the slice; shreds
+//!   arriving after that, or that cannot arrive before it, cost only the
+//!   counters. Partial holdings change nothing a validator does, which is
+//!   why handing them over late is exact. A slice has one completion check
+//!   queued, at the earliest of its recipients' completions.
 //!
 //! "Exact" is checked, not assumed: with the shortcuts off
 //! ([`Simulation::set_shortcuts`], `whiteout run --no-shortcuts`) every
