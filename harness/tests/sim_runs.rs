@@ -113,7 +113,8 @@ fn same_seed_same_report_other_seed_other_report() {
 
 /// The simulator's delivery shortcuts (earliest certificate copy, moot
 /// votes, shred inboxes) are exact: delivering every message as its own
-/// event gives the same report, with and without faults.
+/// event gives the same report, with and without faults (a Byzantine
+/// leader, lossy links, a crash and restart).
 #[test]
 fn shortcuts_change_nothing() {
     let default = scenario::load(None).expect("embedded default");
@@ -127,6 +128,13 @@ fn shortcuts_change_nothing() {
         (
             scenario::load(Some(&root.join("scenarios/lossy-region.toml"))).expect("preset"),
             Duration::from_secs(20),
+        ),
+        // A crash drops the validator's inboxes mid-slice; a restart
+        // starts it afresh.
+        (
+            scenario::load(Some(&root.join("scenarios/crashed-leader-window.toml")))
+                .expect("preset"),
+            Duration::from_secs(45),
         ),
     ];
     for (loaded, duration) in &cases {
