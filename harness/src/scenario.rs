@@ -25,7 +25,8 @@ pub struct Scenario {
     /// `--seed`).
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// Simulated time to run, e.g. `"10m"` (overridden by `--duration`).
+    /// Simulated time to run, e.g. `"10m"`, at most 30 days (overridden by
+    /// `--duration`).
     #[serde(deserialize_with = "de_duration", default = "default_duration")]
     pub duration: Duration,
     /// Backend: only `"sim"` for now.
@@ -377,8 +378,14 @@ impl Scenario {
                 ),
             );
         }
-        if self.duration.is_zero() {
-            return bad("duration", "expected a duration > 0".into());
+        if self.duration.is_zero() || self.duration > crate::sim::MAX_DURATION {
+            return bad(
+                "duration",
+                format!(
+                    "expected a duration > 0 and at most 30 days, got {:.2} days",
+                    self.duration.as_secs_f64() / 86_400.0
+                ),
+            );
         }
         if self.network.uplink_bandwidth_bps == 0 {
             return bad(
@@ -474,6 +481,17 @@ mod tests {
         let m = e.to_string();
         assert!(m.contains("network.bandwidth"), "{m}");
         assert!(m.contains("uplink_bandwidth_bps"), "{m}");
+    }
+
+    #[test]
+    fn duration_beyond_thirty_days_is_refused() {
+        let e = parse("duration = \"31days\"\n", "x.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("x.toml") && m.contains("field `duration`") && m.contains("at most 30 days"),
+            "{m}"
+        );
+        assert!(parse("duration = \"30days\"\n", "x.toml").is_ok());
     }
 
     #[test]
