@@ -12,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -207,6 +208,35 @@ const X_LABEL_H: u32 = 50;
 
 fn font(size: f64) -> TextStyle<'static> {
     (FAMILY, size).into_font().color(&BLACK)
+}
+
+/// A chart builder on `area` with the house margins and label areas.
+fn builder<'a, 'b, DB: DrawingBackend>(area: &'a Area<DB>) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin_left(MARGIN_LEFT)
+        .margin_right(MARGIN_RIGHT)
+        .margin_top(6)
+        .margin_bottom(10)
+        .x_label_area_size(X_LABEL_H)
+        .y_label_area_size(Y_LABEL_W);
+    builder
+}
+
+/// The house style of a chart's mesh: fonts of axis descriptions and
+/// labels, and faint grid lines.
+fn house_style<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.axis_desc_style(font(16.0))
+        .label_style(font(13.0))
+        .light_line_style(BLACK.mix(0.04))
+        .bold_line_style(BLACK.mix(0.12))
 }
 
 fn draw<DB: DrawingBackend>(
@@ -432,14 +462,7 @@ impl<DB: DrawingBackend> TimeFrame<DB> {
         y_fmt: &dyn Fn(&f64) -> String,
     ) -> Result<XyChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
         let (band, plot, windows, x_max) = (&self.band, &self.plot, &self.windows, self.x_max);
-        let mut chart = ChartBuilder::on(plot)
-            .margin_left(MARGIN_LEFT)
-            .margin_right(MARGIN_RIGHT)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(X_LABEL_H)
-            .y_label_area_size(Y_LABEL_W)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        let mut chart = builder(plot).build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         for w in windows {
             chart.draw_series([
                 Rectangle::new(
@@ -452,17 +475,15 @@ impl<DB: DrawingBackend> TimeFrame<DB> {
                 ),
             ])?;
         }
-        chart
-            .configure_mesh()
-            .x_desc("simulated time [s]")
-            .y_desc(y_desc)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(y_fmt)
-            .axis_desc_style(font(16.0))
-            .label_style(font(13.0))
-            .light_line_style(BLACK.mix(0.04))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        house_style(
+            chart
+                .configure_mesh()
+                .x_desc("simulated time [s]")
+                .y_desc(y_desc)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(y_fmt),
+        )
+        .draw()?;
         for w in windows {
             let x = chart.backend_coord(&(w.start_s, 0.0)).0;
             let y = (w.row as u32 * BAND_ROW_H + BAND_ROW_H / 2 + 2) as i32;
@@ -746,25 +767,16 @@ fn cdf_chart<DB: DrawingBackend>(
         max_of(curves.iter().flat_map(|c| c.2.iter().map(|p| p.0))),
         10.0,
     );
-    let mut chart = ChartBuilder::on(body)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(6)
-        .margin_bottom(10)
-        .x_label_area_size(X_LABEL_H)
-        .y_label_area_size(Y_LABEL_W)
-        .build_cartesian_2d(0.0..x_max, 0.0..105.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("finalization latency [ms]")
-        .y_desc("cumulative share of finalizations [%]")
-        .x_label_formatter(&fmt_int)
-        .y_label_formatter(&|v| format!("{v:.0}%"))
-        .axis_desc_style(font(16.0))
-        .label_style(font(13.0))
-        .light_line_style(BLACK.mix(0.04))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
+    let mut chart = builder(body).build_cartesian_2d(0.0..x_max, 0.0..105.0)?;
+    house_style(
+        chart
+            .configure_mesh()
+            .x_desc("finalization latency [ms]")
+            .y_desc("cumulative share of finalizations [%]")
+            .x_label_formatter(&fmt_int)
+            .y_label_formatter(&|v| format!("{v:.0}%")),
+    )
+    .draw()?;
     for (_, color, points) in &curves {
         if split {
             chart.draw_series(LineSeries::new(
@@ -830,24 +842,10 @@ fn validator_latency_chart<DB: DrawingBackend>(
     if x_min.is_finite() && x_max / x_min >= 20.0 {
         let (lo, hi) = (x_min / 1.5, x_max * 1.5);
         let x_range = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
-        let chart = ChartBuilder::on(body)
-            .margin_left(MARGIN_LEFT)
-            .margin_right(MARGIN_RIGHT)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(X_LABEL_H)
-            .y_label_area_size(Y_LABEL_W)
-            .build_cartesian_2d(x_range, 0.0..y_max)?;
+        let chart = builder(body).build_cartesian_2d(x_range, 0.0..y_max)?;
         scatter(chart, &shown, "stake share [%, log scale]", 100)
     } else {
-        let chart = ChartBuilder::on(body)
-            .margin_left(MARGIN_LEFT)
-            .margin_right(MARGIN_RIGHT)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(X_LABEL_H)
-            .y_label_area_size(Y_LABEL_W)
-            .build_cartesian_2d(0.0..headroom(x_max, 1.0), 0.0..y_max)?;
+        let chart = builder(body).build_cartesian_2d(0.0..headroom(x_max, 1.0), 0.0..y_max)?;
         scatter(chart, &shown, "stake share [%]", 10)?;
         if shown.is_empty() {
             no_data(body, "no validator finalized a block")?;
@@ -879,23 +877,21 @@ fn scatter<DB: DrawingBackend, X: Ranged<ValueType = f64> + ValueFormatter<f64>>
     x_desc: &str,
     x_labels: usize,
 ) -> DrawResult<DB> {
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .x_labels(x_labels)
-        .y_desc("finalization latency [ms]")
-        // Shortest exact form for log ticks (0.0002), 3 decimals otherwise.
-        .x_label_formatter(&|v| {
-            Some(format!("{v}"))
-                .filter(|s| s.len() <= 8)
-                .unwrap_or_else(|| fmt_number(*v))
-        })
-        .y_label_formatter(&fmt_int)
-        .axis_desc_style(font(16.0))
-        .label_style(font(13.0))
-        .light_line_style(BLACK.mix(0.04))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
+    house_style(
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .x_labels(x_labels)
+            .y_desc("finalization latency [ms]")
+            // Shortest exact form for log ticks (0.0002), 3 decimals otherwise.
+            .x_label_formatter(&|v| {
+                Some(format!("{v}"))
+                    .filter(|s| s.len() <= 8)
+                    .unwrap_or_else(|| fmt_number(*v))
+            })
+            .y_label_formatter(&fmt_int),
+    )
+    .draw()?;
     // Many validators: smaller marks and no p50-p99 whiskers.
     let crowded = shown.len() > 200;
     if !crowded {
@@ -942,33 +938,25 @@ fn validator_bytes_chart<DB: DrawingBackend>(
     )?;
     let n = report.validators.len().max(1) as f64;
     let y_max = headroom(max as f64 / scale, 1.0);
-    let mut chart = ChartBuilder::on(body)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(6)
-        .margin_bottom(10)
-        .x_label_area_size(X_LABEL_H)
-        .y_label_area_size(Y_LABEL_W)
-        .build_cartesian_2d(-0.5 - n * 0.004..n - 0.5 + n * 0.004, 0.0..y_max)?;
+    let mut chart =
+        builder(body).build_cartesian_2d(-0.5 - n * 0.004..n - 0.5 + n * 0.004, 0.0..y_max)?;
     let y_desc = format!("bytes sent [{unit}]");
-    chart
-        .configure_mesh()
-        .x_desc("validator index")
-        .y_desc(&y_desc)
-        .x_label_formatter(&|v| {
-            if v.fract() == 0.0 {
-                format!("{v:.0}")
-            } else {
-                String::new()
-            }
-        })
-        .y_label_formatter(&|v| fmt_number(*v))
-        .axis_desc_style(font(16.0))
-        .label_style(font(13.0))
-        .disable_x_mesh()
-        .light_line_style(BLACK.mix(0.04))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
+    house_style(
+        chart
+            .configure_mesh()
+            .x_desc("validator index")
+            .y_desc(&y_desc)
+            .x_label_formatter(&|v| {
+                if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|v| fmt_number(*v))
+            .disable_x_mesh(),
+    )
+    .draw()?;
     let value = |v: &crate::ValidatorFigures| v.bytes_sent as f64 / scale;
     if n > 300.0 {
         // Bars narrower than a pixel may vanish: draw 1-pixel lines instead.
