@@ -302,6 +302,12 @@ impl Network {
     fn transmit_ns(&self, bytes: u32) -> u64 {
         (u64::from(bytes) * 8 * NS_PER_S).div_ceil(self.bandwidth_bps)
     }
+
+    /// One-way latency from `from` to `to` (ns), before jitter.
+    #[inline(always)]
+    fn one_way_ns(&self, from: usize, to: usize) -> u64 {
+        self.latency_ns[from * self.n + to]
+    }
 }
 
 /// A simulation in progress.
@@ -894,7 +900,7 @@ impl Simulation {
             }
         }
         for leader in leaders {
-            let delay = self.net.latency_ns[client * n + leader.idx()] + self.jitter_ns();
+            let delay = self.net.one_way_ns(client, leader.idx()) + self.jitter_ns();
             self.push(
                 self.now_ns + delay,
                 SimEvent::Deliver {
@@ -1054,10 +1060,10 @@ impl Simulation {
     /// message is lost, else `depart` plus the link's latency and jitter.
     #[inline(always)]
     fn network_arrival(&self, from: usize, to: usize, id: u64, depart: u64) -> Option<u64> {
-        if self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate) {
+        if self.lost(id, to) {
             return None;
         }
-        let mut arrival = depart + self.net.latency_ns[from * self.net.n + to];
+        let mut arrival = depart + self.net.one_way_ns(from, to);
         if self.net.jitter_ns > 0 {
             arrival += uniform_upto(self.link_draw(id, to, 2), self.net.jitter_ns);
         }
@@ -1113,9 +1119,16 @@ impl Simulation {
     /// [`Simulation::link`] for a message that cannot matter to `to`
     /// (without faults): only whether it is lost and the received counter.
     fn link_counters_only(&mut self, to: usize, bytes: u32, id: u64) {
-        if self.net.loss_rate == 0.0 || !chance(self.link_draw(id, to, 1), self.net.loss_rate) {
+        if !self.lost(id, to) {
             self.metrics.received(to, bytes);
         }
+    }
+
+    /// Whether message `id` is lost on its way to `to` (the network's loss
+    /// rate; a link fault's extra loss is drawn apart).
+    #[inline(always)]
+    fn lost(&self, id: u64, to: usize) -> bool {
+        self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate)
     }
 
     /// Draws for message `id` on its link to `to`: counter-based (a hash of
@@ -1225,7 +1238,7 @@ impl Simulation {
             sent += 1;
             if self.chaos.is_none()
                 && (group.by_recipient[to].closed
-                    || depart + self.net.latency_ns[from * n + to] >= group.completes[to].0)
+                    || depart + self.net.one_way_ns(from, to) >= group.completes[to].0)
             {
                 // The recipient rebuilt the slice, or this copy arrives
                 // after the arrival that completes it (jitter only adds,
