@@ -1185,16 +1185,22 @@ impl Simulation {
                     if except == Some(to) {
                         continue;
                     }
-                    if skip_stored && due.as_ref().is_some_and(|d| d[to] <= self.now_ns) {
-                        // The recipient holds the certificate: only the
-                        // counters.
-                        self.link_counters_only(to, bytes, id.0);
-                        continue;
-                    }
                     let position =
                         (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to)))
                             as u64;
                     let depart = start + (position + 1) * id.1;
+                    if skip_stored
+                        && due
+                            .as_ref()
+                            .is_some_and(|d| d[to] <= depart + self.net.one_way_ns(from, to))
+                    {
+                        // The recipient holds the certificate, or a copy
+                        // is due there no later than this one can arrive
+                        // (jitter only adds, and a tie comes later in
+                        // sequence): only the counters.
+                        self.link_counters_only(to, bytes, id.0);
+                        continue;
+                    }
                     if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
                         if plain || self.wanted(to, &message, arrival, &mut due) {
                             deliveries.push((arrival, base_seq + position + 1, to as u32));
