@@ -39,8 +39,18 @@
 //! A broadcast is one queue entry, keyed by its next delivery, rather than
 //! one per recipient.
 //!
+//! In a fault-free run the links of votes and certificates (per recipient:
+//! loss, latency, jitter, arrival order, and the certificate and moot-vote
+//! shortcuts) are computed by the `links` submodule, from the notices and broadcasts the
+//! simulation issues in order; with two threads on the link worker, while
+//! the broadcast waits in the queue at the earliest arrival it can have.
+//! The answers are a pure function of that stream, so the thread count
+//! changes no report.
+//!
 //! Architecture Invariant: no wall clock and no thread-local randomness in
 //! this module; wall time is only read by the caller for progress.
+
+mod links;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -52,45 +62,20 @@ use rand_chacha::ChaCha8Rng;
 use whiteout_chaos::{Action, Expect, FaultId, Observation, Timeline};
 use whiteout_node::byzantine::ByzantineNode;
 use whiteout_node::{
-    mix64, BlockHash, BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig,
-    Output, Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet,
+    mix64, BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output,
+    Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
 use whiteout_results::{FaultVerdict, FaultWindow, RestartCatchUp, Verdicts};
 use whiteout_topologies::Topology;
 
 use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window};
+use links::{
+    chance, copy_wanted, insertion_sort, uniform_upto, CertificateKey, Delivery, FanoutJob,
+    FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
+};
 
 use crate::metrics::Collector;
 use crate::scenario::Scenario;
-
-/// A uniform integer in `[0, max]` from 64 random bits.
-fn uniform_upto(bits: u64, max: u64) -> u64 {
-    ((u128::from(bits) * (u128::from(max) + 1)) >> 64) as u64
-}
-
-/// Whether an event of probability `rate` happens, from 64 random bits.
-fn chance(bits: u64, rate: f64) -> bool {
-    ((bits >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < rate
-}
-
-/// A certificate's per-recipient table of `certificate_due` before any
-/// copy is due or stored anywhere.
-fn no_copy_due(n: usize) -> Vec<u64> {
-    vec![u64::MAX; n]
-}
-
-/// Sorts by (arrival, sequence); fast on almost sorted lists.
-fn insertion_sort(list: &mut [(u64, u64, u32)]) {
-    for i in 1..list.len() {
-        let item = list[i];
-        let mut j = i;
-        while j > 0 && (list[j - 1].0, list[j - 1].1) > (item.0, item.1) {
-            list[j] = list[j - 1];
-            j -= 1;
-        }
-        list[j] = item;
-    }
-}
 
 /// Nanoseconds per second.
 pub const NS_PER_S: u64 = 1_000_000_000;
@@ -144,8 +129,14 @@ struct Fanout {
     message: Message,
     /// (arrival ns, sequence, recipient), ascending by (arrival, sequence);
     /// `next` is the first not yet delivered.
-    deliveries: Vec<(u64, u64, u32)>,
+    deliveries: Vec<Delivery>,
     next: usize,
+    /// The entry waits in the queue at the earliest arrival possible
+    /// ([`FanoutJob::earliest_arrival_ns`]) while the link worker computes
+    /// `deliveries`, until it reaches the head of the queue.
+    placeholder: bool,
+    /// The link worker's answer has not come yet.
+    pending: bool,
 }
 
 /// No completion: sorts after every (ns, sequence).
@@ -285,17 +276,14 @@ impl Ord for Queued {
 /// times up to about 52 days, leaving room for timers set near the end).
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// Link model of the whole network.
+/// Link model of the whole network: the static links, shared with the
+/// link worker, and each validator's uplink.
 #[derive(Debug)]
 struct Network {
     n: usize,
-    latency_ns: Vec<u64>,
-    jitter_ns: u64,
-    loss_rate: f64,
+    model: Arc<LinkModel>,
     bandwidth_bps: u64,
     uplink_free_ns: Vec<u64>,
-    /// Per sender, the other validators by increasing latency.
-    nearest_first: Vec<Vec<u32>>,
 }
 
 impl Network {
@@ -306,8 +294,17 @@ impl Network {
     /// One-way latency from `from` to `to` (ns), before jitter.
     #[inline(always)]
     fn one_way_ns(&self, from: usize, to: usize) -> u64 {
-        self.latency_ns[from * self.n + to]
+        self.model.one_way_ns(from, to)
     }
+}
+
+/// Who computes the links of a fault-free run's votes and certificates.
+#[derive(Debug)]
+enum LinkService {
+    /// This thread, at once.
+    Inline(Box<Links>),
+    /// The link worker thread; answers come back later.
+    Worker(LinkWorker),
 }
 
 /// A simulation in progress.
@@ -339,10 +336,17 @@ pub struct Simulation {
     next_settle_ns: u64,
     events_processed: u64,
     outputs: Vec<Output>,
-    /// Per certificate, per recipient: when it stored the certificate (from
-    /// its `CertificateStored` event) or the earliest copy already queued to
-    /// it; `u64::MAX` for neither.
-    certificate_due: BTreeMap<(Slot, CertificateKind, Option<BlockHash>), Vec<u64>>,
+    /// Per certificate, per recipient: (ns, sequence) when it stored the
+    /// certificate (from its `CertificateStored` event, sequence 0) or of
+    /// the earliest copy already queued to it; [`NO_COPY`] for neither. In
+    /// a fault-free run the links keep this ([`Links`]), and only copies
+    /// sent one by one are recorded here.
+    certificate_due: BTreeMap<CertificateKey, Vec<(u64, u64)>>,
+    /// The links of a fault-free run (created at its first use), `None`
+    /// with faults.
+    links: Option<LinkService>,
+    /// Whether a fault-free run computes its links on a second thread.
+    link_worker: bool,
     /// Relayed shreds waiting, per (block, slice), indexed by recipient (an
     /// inbox that was never announced is empty).
     inboxes: BTreeMap<(BlockId, u32), SliceInboxes>,
@@ -356,12 +360,10 @@ pub struct Simulation {
     shortcuts: bool,
     /// Scratch list of the shreds an inbox hands over.
     due_scratch: Vec<Arrival>,
-    /// Key of the per-message link draws, from the seed.
-    link_key: u64,
     /// Id of the last message sent.
     next_message_id: u64,
     /// Delivery lists of finished broadcasts, kept for reuse.
-    spare_deliveries: Vec<Vec<(u64, u64, u32)>>,
+    spare_deliveries: Vec<Vec<Delivery>>,
     data_shreds_per_slice: u32,
     queue_len_max: usize,
     /// Events processed per kind: vote, certificate, shred, transaction,
@@ -418,12 +420,16 @@ impl Simulation {
             .collect();
         let net = Network {
             n,
-            latency_ns,
-            jitter_ns: (scenario.network.jitter_ms * 1e6).round() as u64,
-            loss_rate: scenario.network.loss_rate,
+            model: Arc::new(LinkModel {
+                n,
+                latency_ns,
+                jitter_ns: (scenario.network.jitter_ms * 1e6).round() as u64,
+                loss_rate: scenario.network.loss_rate,
+                nearest_first,
+                link_key: mix64(seed ^ 0x114C_D7A3),
+            }),
             bandwidth_bps: scenario.network.uplink_bandwidth_bps,
             uplink_free_ns: vec![0; n],
-            nearest_first,
         };
         let mut sim = Self {
             now_ns: 0,
@@ -451,10 +457,11 @@ impl Simulation {
             events_processed: 0,
             outputs: Vec::new(),
             certificate_due: BTreeMap::new(),
+            links: None,
+            link_worker: std::thread::available_parallelism().is_ok_and(|p| p.get() >= 2),
             inboxes: BTreeMap::new(),
             announced: BTreeMap::new(),
             spare_deliveries: Vec::new(),
-            link_key: mix64(seed ^ 0x114C_D7A3),
             next_message_id: 0,
             due_scratch: Vec::new(),
             shortcuts: true,
@@ -478,7 +485,143 @@ impl Simulation {
     /// Off, every message is delivered as its own event; the run must be
     /// the same, only slower.
     pub fn set_shortcuts(&mut self, on: bool) {
+        assert!(
+            self.links.is_none(),
+            "set_shortcuts after the links started"
+        );
         self.shortcuts = on;
+    }
+
+    /// Whether a fault-free run computes the links of its votes and
+    /// certificates on a second thread (the default with two CPUs or
+    /// more). The report is the same either way; only the wall time
+    /// differs.
+    ///
+    /// # Panics
+    /// When the links have started (call it before running).
+    pub fn set_link_worker(&mut self, on: bool) {
+        assert!(
+            self.links.is_none(),
+            "set_link_worker after the links started"
+        );
+        self.link_worker = on;
+    }
+
+    /// Threads the run uses: 2 when a fault-free run computes its links on
+    /// the link worker, else 1.
+    pub fn threads(&self) -> u32 {
+        if self.chaos.is_none() && self.link_worker {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The links of a fault-free run, started at first use (`None` with
+    /// faults).
+    fn links(&mut self) -> Option<&mut LinkService> {
+        if self.chaos.is_some() {
+            return None;
+        }
+        if self.links.is_none() {
+            let links = Links::new(self.net.model.clone(), self.shortcuts);
+            self.links = Some(if self.link_worker {
+                LinkService::Worker(LinkWorker::start(links).expect("spawn the link worker"))
+            } else {
+                LinkService::Inline(Box::new(links))
+            });
+        }
+        self.links.as_mut()
+    }
+
+    /// Tells the links (if any) what happened, in order.
+    fn tell_links(&mut self, job: LinkJob) {
+        match self.links() {
+            Some(LinkService::Inline(links)) => {
+                let reply = links.process(job);
+                debug_assert!(reply.is_none(), "a notice has no answer");
+            }
+            Some(LinkService::Worker(_)) => self.submit(job),
+            None => {}
+        }
+    }
+
+    /// Hands `job` to the link worker, taking its answers while its ring
+    /// is full.
+    fn submit(&mut self, mut job: LinkJob) {
+        loop {
+            let Some(LinkService::Worker(w)) = self.links.as_mut() else {
+                unreachable!("a worker");
+            };
+            match w.try_submit(job) {
+                Ok(()) => return,
+                Err(back) => job = back,
+            }
+            match w.try_reply() {
+                Some(LinkReply::Fanout { slab, out }) => self.file_reply(slab, out),
+                Some(LinkReply::Counters(_)) => unreachable!("counters are awaited where asked"),
+                None => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    /// Files a broadcast's deliveries computed by the link worker with its
+    /// queue entry.
+    fn file_reply(&mut self, slab: u32, out: Vec<Delivery>) {
+        match &mut self.slab[slab as usize] {
+            Some(SimEvent::Fanout(f)) if f.pending => {
+                f.deliveries = out;
+                f.pending = false;
+            }
+            _ => unreachable!("an answer for a queued broadcast"),
+        }
+    }
+
+    /// Adds the received counters the links gathered to the metrics,
+    /// waiting for the link worker to catch up.
+    fn sync_links(&mut self) {
+        let counters = match self.links.as_mut() {
+            None => return,
+            Some(LinkService::Inline(links)) => match links.process(LinkJob::Counters) {
+                Some(LinkReply::Counters(c)) => c,
+                _ => unreachable!("counters answer counters"),
+            },
+            Some(LinkService::Worker(_)) => {
+                self.submit(LinkJob::Counters);
+                loop {
+                    let Some(LinkService::Worker(w)) = self.links.as_mut() else {
+                        unreachable!("worker");
+                    };
+                    match w.reply() {
+                        LinkReply::Counters(c) => break c,
+                        LinkReply::Fanout { slab, out } => self.file_reply(slab, out),
+                    }
+                }
+            }
+        };
+        for (v, (messages, bytes)) in self.metrics.validators.iter_mut().zip(counters) {
+            v.messages_received += messages;
+            v.bytes_received += bytes;
+        }
+    }
+
+    /// Waits for the link worker's answer for the broadcast queued at
+    /// `slab`, filing the answers that come before it.
+    fn await_fanout(&mut self, slab: u32) {
+        loop {
+            let Some(LinkService::Worker(w)) = self.links.as_mut() else {
+                unreachable!("pending broadcasts come from the worker");
+            };
+            match w.reply() {
+                LinkReply::Fanout { slab: s, out } => {
+                    self.file_reply(s, out);
+                    if s == slab {
+                        return;
+                    }
+                }
+                LinkReply::Counters(_) => unreachable!("counters are awaited where asked"),
+            }
+        }
     }
 
     /// Simulated time reached, in ns.
@@ -506,8 +649,9 @@ impl Simulation {
         self.push_with_seq(at_ns, self.seq, event);
     }
 
-    /// Queues `event` at (`at_ns`, `seq`), a sequence number taken earlier.
-    fn push_with_seq(&mut self, at_ns: u64, seq: u64, event: SimEvent) {
+    /// Queues `event` at (`at_ns`, `seq`), a sequence number taken earlier;
+    /// returns where it waits in the slab.
+    fn push_with_seq(&mut self, at_ns: u64, seq: u64, event: SimEvent) -> u32 {
         let slab = match self.slab_free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some(event);
@@ -519,10 +663,11 @@ impl Simulation {
             }
         };
         self.queue.push(Queued::new(at_ns, seq, slab));
+        slab
     }
 
     /// Queues a broadcast's deliveries as one entry (nothing when empty).
-    fn push_fanout(&mut self, from: usize, message: Message, deliveries: Vec<(u64, u64, u32)>) {
+    fn push_fanout(&mut self, from: usize, message: Message, deliveries: Vec<Delivery>) {
         if deliveries.is_empty() {
             self.spare_deliveries.push(deliveries);
             return;
@@ -534,15 +679,25 @@ impl Simulation {
             message,
             deliveries,
             next: 0,
+            placeholder: false,
+            pending: false,
         });
         self.push_with_seq(at_ns, seq, event);
     }
 
     /// Takes the earliest event off the queue (for a broadcast, its next
     /// delivery; the broadcast stays queued, keyed by the one after).
-    fn pop_event(&mut self) -> SimEvent {
+    /// `None` when the earliest entry was a broadcast whose deliveries the
+    /// link worker was computing: it is now keyed by its first delivery,
+    /// or gone if it has none.
+    fn pop_event(&mut self) -> Option<SimEvent> {
+        let slab = self.queue.peek().expect("peeked").slab() as usize;
+        if let Some(SimEvent::Fanout(f)) = &self.slab[slab] {
+            if f.placeholder {
+                return self.replace_placeholder(slab);
+            }
+        }
         let mut top = self.queue.peek_mut().expect("peeked");
-        let slab = top.slab() as usize;
         if let Some(SimEvent::Fanout(f)) = &mut self.slab[slab] {
             let (_, _, to) = f.deliveries[f.next];
             let event = SimEvent::Deliver {
@@ -553,7 +708,7 @@ impl Simulation {
             f.next += 1;
             if let Some(&(at_ns, seq, _)) = f.deliveries.get(f.next) {
                 *top = Queued::new(at_ns, seq, slab as u32);
-                return event;
+                return Some(event);
             }
             std::collections::binary_heap::PeekMut::pop(top);
             if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
@@ -562,12 +717,43 @@ impl Simulation {
                 self.spare_deliveries.push(spare);
             }
             self.slab_free.push(slab as u32);
-            return event;
+            return Some(event);
         }
         let q = std::collections::binary_heap::PeekMut::pop(top);
         let event = self.slab[q.slab() as usize].take().expect("queued event");
         self.slab_free.push(q.slab());
-        event
+        Some(event)
+    }
+
+    /// The broadcast at the head of the queue (at `slab`) waits at its
+    /// earliest arrival possible: it is keyed by its first delivery now
+    /// (waiting for the link worker's answer if need be), or leaves the
+    /// queue when it has none. Returns `None`: no event was taken.
+    fn replace_placeholder(&mut self, slab: usize) -> Option<SimEvent> {
+        if matches!(&self.slab[slab], Some(SimEvent::Fanout(f)) if f.pending) {
+            self.await_fanout(slab as u32);
+        }
+        let Some(SimEvent::Fanout(f)) = &mut self.slab[slab] else {
+            unreachable!("a broadcast");
+        };
+        f.placeholder = false;
+        let first = f.deliveries.first().copied();
+        let mut top = self.queue.peek_mut().expect("peeked");
+        if let Some((at_ns, seq, _)) = first {
+            // Reversed order: the later entry is the smaller.
+            assert!(
+                Queued::new(at_ns, seq, slab as u32) <= *top,
+                "a delivery before its broadcast's earliest arrival"
+            );
+            *top = Queued::new(at_ns, seq, slab as u32);
+        } else {
+            std::collections::binary_heap::PeekMut::pop(top);
+            if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
+                self.spare_deliveries.push(f.deliveries);
+            }
+            self.slab_free.push(slab as u32);
+        }
+        None
     }
 
     fn exponential_ns(&mut self) -> u64 {
@@ -603,7 +789,9 @@ impl Simulation {
                 break;
             }
             self.advance_to(at_ns);
-            let event = self.pop_event();
+            let Some(event) = self.pop_event() else {
+                continue;
+            };
             self.dispatch(event);
             if self.chaos.as_ref().is_some_and(|c| c.dirty) {
                 self.poll_chaos();
@@ -612,6 +800,7 @@ impl Simulation {
             self.queue_len_max = self.queue_len_max.max(self.queue.len());
             budget -= 1;
         }
+        self.sync_links();
         if self.now_ns >= self.end_ns {
             self.metrics.settle(self.end_ns);
         }
@@ -767,6 +956,9 @@ impl Simulation {
         let floor = Slot(lowest.0.saturating_sub(128));
         self.certificate_due
             .retain(|(slot, _, _), _| *slot >= floor);
+        if self.links.is_some() {
+            self.tell_links(LinkJob::Prune { floor });
+        }
         self.inboxes.retain(|(block, _), _| block.slot >= floor);
         self.announced.retain(|block, _| block.slot >= floor);
     }
@@ -915,10 +1107,10 @@ impl Simulation {
     }
 
     fn jitter_ns(&mut self) -> u64 {
-        if self.net.jitter_ns == 0 {
+        if self.net.model.jitter_ns == 0 {
             0
         } else {
-            self.rng.random_range(0..=self.net.jitter_ns)
+            self.rng.random_range(0..=self.net.model.jitter_ns)
         }
     }
 
@@ -943,7 +1135,18 @@ impl Simulation {
                         }
                         c.remember_certificate(cert);
                     }
+                    // The validator's own NotarVote may make the votes
+                    // for the block moot there.
+                    let own_notar = match &message {
+                        Message::Vote(vote) if matches!(vote.kind, VoteKind::Notar(_)) => {
+                            Some((vote.slot, vote.kind))
+                        }
+                        _ => None,
+                    };
                     self.broadcast(v, message, except);
+                    if let Some((slot, kind)) = own_notar {
+                        self.note_moot(v, slot, kind);
+                    }
                 }
                 Output::SetTimer { at, timer } => {
                     let (at_ns, generation) = match &self.chaos {
@@ -965,11 +1168,7 @@ impl Simulation {
                 }
                 Output::Event(event) => {
                     if let Event::CertificateStored { kind, slot, block } = event {
-                        // Copies of it need not reach this validator.
-                        let n = self.net.n;
-                        self.certificate_due
-                            .entry((slot, kind, block))
-                            .or_insert_with(|| no_copy_due(n))[v] = self.now_ns;
+                        self.certificate_stored(v, (slot, kind, block));
                     }
                     if let Some(c) = &mut self.chaos {
                         let stake = if matches!(self.nodes[v], Validator::Honest(_)) {
@@ -1005,6 +1204,55 @@ impl Simulation {
                 c.observe_slot(node.current_slot());
             }
         }
+    }
+
+    /// Validator `v` stored a certificate: copies of it need not reach it,
+    /// and votes it completes may be moot there now.
+    fn certificate_stored(&mut self, v: usize, key: CertificateKey) {
+        if self.links().is_none() {
+            let n = self.net.n;
+            self.certificate_due
+                .entry(key)
+                .or_insert_with(|| vec![NO_COPY; n])[v] = (self.now_ns, 0);
+            return;
+        }
+        self.tell_links(LinkJob::CertificateStored {
+            key,
+            to: v as u32,
+            at_ns: self.now_ns,
+        });
+        match key {
+            (slot, CertificateKind::FastFinalization | CertificateKind::Notarization, Some(b)) => {
+                self.note_moot(v, slot, VoteKind::Notar(b));
+            }
+            (slot, CertificateKind::Finalization, _) => self.note_moot(v, slot, VoteKind::Final),
+            _ => {}
+        }
+    }
+
+    /// Tells the links when votes of `kind` for `slot` became moot at
+    /// validator `v` (they change nothing there any more).
+    fn note_moot(&mut self, v: usize, slot: Slot, kind: VoteKind) {
+        if self.links.is_none() {
+            return;
+        }
+        let vote = Vote {
+            voter: ValidatorIndex(v as u32),
+            slot,
+            kind,
+        };
+        if !self.nodes[v].node().is_some_and(|n| n.vote_is_moot(&vote)) {
+            return;
+        }
+        let block = match kind {
+            VoteKind::Notar(b) => Some(b),
+            _ => None,
+        };
+        self.tell_links(LinkJob::VotesMoot {
+            to: v as u32,
+            slot,
+            block,
+        });
     }
 
     /// The link part of one message of `bytes` from `from` to `to`: the
@@ -1060,14 +1308,7 @@ impl Simulation {
     /// message is lost, else `depart` plus the link's latency and jitter.
     #[inline(always)]
     fn network_arrival(&self, from: usize, to: usize, id: u64, depart: u64) -> Option<u64> {
-        if self.lost(id, to) {
-            return None;
-        }
-        let mut arrival = depart + self.net.one_way_ns(from, to);
-        if self.net.jitter_ns > 0 {
-            arrival += uniform_upto(self.link_draw(id, to, 2), self.net.jitter_ns);
-        }
-        Some(arrival)
+        self.net.model.arrival(from, to, id, depart)
     }
 
     /// [`Simulation::link`] in a run with faults.
@@ -1128,15 +1369,12 @@ impl Simulation {
     /// rate; a link fault's extra loss is drawn apart).
     #[inline(always)]
     fn lost(&self, id: u64, to: usize) -> bool {
-        self.net.loss_rate > 0.0 && chance(self.link_draw(id, to, 1), self.net.loss_rate)
+        self.net.model.lost(id, to)
     }
 
-    /// Draws for message `id` on its link to `to`: counter-based (a hash of
-    /// the run's link key, the message id, the recipient and `purpose`),
-    /// so every (message, recipient) pair has draws of its own whatever
-    /// else is drawn: a delivery a shortcut skips shifts nothing.
+    /// [`LinkModel::link_draw`].
     fn link_draw(&self, id: u64, to: usize, purpose: u64) -> u64 {
-        mix64(self.link_key ^ mix64(id ^ ((to as u64) << 44) ^ (purpose << 60)))
+        self.net.model.link_draw(id, to, purpose)
     }
 
     /// A new message id and the time `bytes` take on an uplink.
@@ -1153,68 +1391,113 @@ impl Simulation {
         let n = self.net.n;
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
-        let recipients = (0..n).filter(|&to| to != from && except.is_none_or(|e| e.idx() != to));
-        match &message {
-            Message::Shred(shred) if shred.leader.idx() != from => {
-                self.relay_shred(from, shred, &message, id, recipients);
-            }
-            _ => {
-                let mut due = match &message {
-                    Message::Certificate(c) => {
-                        self.certificate_due.remove(&(c.slot, c.kind, c.block))
-                    }
-                    _ => None,
-                };
-                let mut deliveries = self.spare_deliveries.pop().unwrap_or_default();
-                // The uplink sends in recipient order; recipients are
-                // visited nearest first, so that the deliveries come out
-                // almost sorted by arrival.
-                let except = except.map(|e| e.idx()).filter(|&e| e != from);
-                let count = n - 1 - usize::from(except.is_some());
-                let start = self.net.uplink_free_ns[from].max(self.now_ns);
-                self.net.uplink_free_ns[from] = start + count as u64 * id.1;
-                let base_seq = self.seq;
-                self.seq += count as u64;
-                self.metrics.sent(from, bytes, count as u64);
-                let skip_stored = matches!(message, Message::Certificate(_))
-                    && self.chaos.is_none()
-                    && self.shortcuts;
-                let nearest = std::mem::take(&mut self.net.nearest_first[from]);
-                for &to in &nearest {
-                    let to = to as usize;
-                    if except == Some(to) {
-                        continue;
-                    }
-                    let position =
-                        (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to)))
-                            as u64;
-                    let depart = start + (position + 1) * id.1;
-                    if skip_stored
-                        && due
-                            .as_ref()
-                            .is_some_and(|d| d[to] <= depart + self.net.one_way_ns(from, to))
-                    {
-                        // The recipient holds the certificate, or a copy
-                        // is due there no later than this one can arrive
-                        // (jitter only adds, and a tie comes later in
-                        // sequence): only the counters.
-                        self.link_counters_only(to, bytes, id.0);
-                        continue;
-                    }
-                    if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
-                        if plain || self.wanted(to, &message, arrival, &mut due) {
-                            deliveries.push((arrival, base_seq + position + 1, to as u32));
-                        }
-                    }
-                }
-                self.net.nearest_first[from] = nearest;
-                if let (Some(due), Message::Certificate(c)) = (due, &message) {
-                    self.certificate_due.insert((c.slot, c.kind, c.block), due);
-                }
-                insertion_sort(&mut deliveries);
-                self.push_fanout(from, message, deliveries);
+        if let Message::Shred(shred) = &message {
+            if shred.leader.idx() != from {
+                let recipients =
+                    (0..n).filter(|&to| to != from && except.is_none_or(|e| e.idx() != to));
+                return self.relay_shred(from, shred, &message, id, recipients);
             }
         }
+        // The uplink sends in recipient order; recipients are visited
+        // nearest first, so that the deliveries come out almost sorted by
+        // arrival.
+        let except = except.map(|e| e.idx()).filter(|&e| e != from);
+        let count = n - 1 - usize::from(except.is_some());
+        if count == 0 {
+            return;
+        }
+        let start = self.net.uplink_free_ns[from].max(self.now_ns);
+        self.net.uplink_free_ns[from] = start + count as u64 * id.1;
+        let base_seq = self.seq;
+        self.seq += count as u64;
+        self.metrics.sent(from, bytes, count as u64);
+        if self.links().is_none() {
+            return self.broadcast_with_faults(from, message, except, id, (start, base_seq));
+        }
+        let job = FanoutJob {
+            from: from as u32,
+            except: except.map(|e| e as u32),
+            id: id.0,
+            bytes,
+            transmit_ns: id.1,
+            start_ns: start,
+            base_seq,
+            kind: match &message {
+                Message::Vote(v) => FanoutKind::Vote {
+                    slot: v.slot,
+                    kind: v.kind,
+                },
+                Message::Certificate(c) => FanoutKind::Certificate((c.slot, c.kind, c.block)),
+                _ => FanoutKind::Other,
+            },
+        };
+        let out = self.spare_deliveries.pop().unwrap_or_default();
+        let earliest_ns = job.earliest_arrival_ns(&self.net.model);
+        match self.links.as_mut() {
+            Some(LinkService::Inline(links)) => {
+                let Some(LinkReply::Fanout { out, .. }) =
+                    links.process(LinkJob::Fanout { slab: 0, job, out })
+                else {
+                    unreachable!("a broadcast answers its deliveries");
+                };
+                self.push_fanout(from, message, out);
+            }
+            Some(LinkService::Worker(_)) => {
+                // Queued at the earliest arrival possible, until the
+                // worker's answer replaces it with the first delivery.
+                let event = SimEvent::Fanout(Fanout {
+                    from: from as u32,
+                    message,
+                    deliveries: Vec::new(),
+                    next: 0,
+                    placeholder: true,
+                    pending: true,
+                });
+                let slab = self.push_with_seq(earliest_ns, base_seq + 1, event);
+                self.submit(LinkJob::Fanout { slab, job, out });
+            }
+            None => unreachable!("links started"),
+        }
+    }
+
+    /// [`Simulation::broadcast`] in a run with faults, after the uplink:
+    /// each recipient's link goes through the faults at once, with the
+    /// delivery shortcuts of `wanted`.
+    fn broadcast_with_faults(
+        &mut self,
+        from: usize,
+        message: Message,
+        except: Option<usize>,
+        id: (u64, u64),
+        (start, base_seq): (u64, u64),
+    ) {
+        let bytes = message.wire_bytes();
+        let mut due = match &message {
+            Message::Certificate(c) => self.certificate_due.remove(&(c.slot, c.kind, c.block)),
+            _ => None,
+        };
+        let mut deliveries = self.spare_deliveries.pop().unwrap_or_default();
+        let model = self.net.model.clone();
+        for &to in &model.nearest_first[from] {
+            let to = to as usize;
+            if except == Some(to) {
+                continue;
+            }
+            let position =
+                (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to))) as u64;
+            let depart = start + (position + 1) * id.1;
+            let seq = base_seq + position + 1;
+            if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
+                if plain || self.wanted(to, &message, (arrival, seq), &mut due) {
+                    deliveries.push((arrival, seq, to as u32));
+                }
+            }
+        }
+        if let (Some(due), Message::Certificate(c)) = (due, &message) {
+            self.certificate_due.insert((c.slot, c.kind, c.block), due);
+        }
+        insertion_sort(&mut deliveries);
+        self.push_fanout(from, message, deliveries);
     }
 
     /// A shred relayed by `from` (not its leader) to `recipients`, in
@@ -1284,12 +1567,14 @@ impl Simulation {
         let Some((arrival, plain)) = self.transmit(from, to, bytes, id) else {
             return;
         };
+        // The sequence `push` gives the delivery.
+        let seq = self.seq + 1;
         if !plain {
             match &message {
                 Message::Certificate(c) => {
                     let key = (c.slot, c.kind, c.block);
                     let mut due = self.certificate_due.remove(&key);
-                    let wanted = self.wanted(to, &message, arrival, &mut due);
+                    let wanted = self.wanted(to, &message, (arrival, seq), &mut due);
                     if let Some(due) = due {
                         self.certificate_due.insert(key, due);
                     }
@@ -1298,7 +1583,7 @@ impl Simulation {
                     }
                 }
                 _ => {
-                    if !self.wanted(to, &message, arrival, &mut None) {
+                    if !self.wanted(to, &message, (arrival, seq), &mut None) {
                         return;
                     }
                 }
@@ -1322,20 +1607,13 @@ impl Simulation {
         &self,
         to: usize,
         message: &Message,
-        arrival: u64,
-        due: &mut Option<Vec<u64>>,
+        arrival: (u64, u64),
+        due: &mut Option<Vec<(u64, u64)>>,
     ) -> bool {
         match message {
-            Message::Certificate(_) => {
-                // `due` also holds when each recipient stored the
-                // certificate (from its events).
-                let due = due.get_or_insert_with(|| no_copy_due(self.net.n));
-                if due[to] <= arrival {
-                    return false;
-                }
-                due[to] = arrival;
-                true
-            }
+            // `due` also holds when each recipient stored the certificate
+            // (from its events).
+            Message::Certificate(_) => copy_wanted(due, self.net.n, to, arrival),
             // Mootness assumes every validator is honest.
             Message::Vote(v) => {
                 self.chaos.as_ref().is_some_and(|c| c.any_byzantine)
@@ -1631,7 +1909,7 @@ impl Simulation {
             first[v] = u64::MAX;
         }
         for due in self.certificate_due.values_mut() {
-            due[v] = u64::MAX;
+            due[v] = NO_COPY;
         }
     }
 

@@ -19,11 +19,22 @@ fn run(loaded: &LoadedScenario, seed: u64, duration: Duration) -> Report {
 }
 
 fn run_with(loaded: &LoadedScenario, seed: u64, duration: Duration, shortcuts: bool) -> Report {
+    run_threads(loaded, seed, duration, shortcuts, None)
+}
+
+fn run_threads(
+    loaded: &LoadedScenario,
+    seed: u64,
+    duration: Duration,
+    shortcuts: bool,
+    threads: Option<u32>,
+) -> Report {
     let options = RunOptions {
         seed: Some(seed),
         duration: Some(duration),
         flush_every: Duration::from_secs(3600),
         shortcuts,
+        threads,
         ..RunOptions::default()
     };
     runner::run(loaded, &options, &AtomicBool::new(false))
@@ -109,6 +120,27 @@ fn same_seed_same_report_other_seed_other_report() {
     let c = run(&loaded, 43, Duration::from_secs(20));
     assert_eq!(without_resources(&a), without_resources(&b));
     assert_ne!(without_resources(&a), without_resources(&c));
+}
+
+/// The link worker (a second thread computing the links of a fault-free
+/// run's votes and certificates) changes when they are computed, not what
+/// they are: one thread and two give the same report, with the shortcuts
+/// on and off.
+#[test]
+fn link_worker_changes_nothing() {
+    let default = scenario::load(None).expect("embedded default");
+    for (shortcuts, duration) in [(true, 20), (false, 8)] {
+        let duration = Duration::from_secs(duration);
+        let one = run_threads(&default, 4, duration, shortcuts, Some(1));
+        let two = run_threads(&default, 4, duration, shortcuts, Some(2));
+        assert_eq!(one.resources.threads, 1);
+        assert_eq!(two.resources.threads, 2);
+        assert_eq!(
+            without_resources(&one),
+            without_resources(&two),
+            "the link worker changed the report (shortcuts {shortcuts})"
+        );
+    }
 }
 
 /// The simulator's delivery shortcuts (earliest certificate copy, moot

@@ -103,11 +103,13 @@ pub fn render_html(report: &Report, charts: &[Chart]) -> String {
          <tr><th>wall-clock time</th><td class=\"n\">{} s</td></tr>\n\
          <tr><th>simulated seconds per wall second</th><td class=\"n\">{}</td></tr>\n\
          <tr><th>peak resident memory</th><td class=\"n\">{} MB</td></tr>\n\
-         <tr><th>logical CPUs</th><td class=\"n\">{}</td></tr>\n</table>",
+         <tr><th>logical CPUs</th><td class=\"n\">{}</td></tr>\n\
+         <tr><th>simulator threads</th><td class=\"n\">{}</td></tr>\n</table>",
         fmt_number(r.wall_s),
         fmt_number(r.sim_s_per_wall_s),
         fmt_number(r.peak_rss_bytes as f64 / 1e6),
-        r.cpus
+        r.cpus,
+        r.threads
     );
     let _ = write!(
         h,

@@ -335,6 +335,15 @@ pub struct Resources {
     pub peak_rss_bytes: u64,
     /// Logical CPUs of the machine.
     pub cpus: u32,
+    /// Threads the simulator ran on: 1, or 2 when a fault-free run
+    /// computed the links of its votes and certificates on a second thread
+    /// (reports of earlier versions: 1).
+    #[serde(default = "one_thread")]
+    pub threads: u32,
+}
+
+fn one_thread() -> u32 {
+    1
 }
 
 impl Report {

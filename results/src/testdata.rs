@@ -190,6 +190,7 @@ pub fn sample_report() -> Report {
             sim_s_per_wall_s: 4.8,
             peak_rss_bytes: 310_000_000,
             cpus: 2,
+            threads: 2,
         },
     }
 }

@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Threads of the simulator, as for `whiteout run`.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub threads: Option<u32>,
 }
 
 /// Runs the scenario `repeat` times without writing reports and prints
@@ -35,10 +38,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         duration: Some(args.duration),
         flush_every: Duration::from_secs(3600),
+        threads: args.threads,
         ..RunOptions::default()
     };
     let mut speeds = Vec::new();
     let mut peak = 0u64;
+    let mut threads = 1;
     for i in 0..args.repeat.max(1) {
         let outcome = runner::run(&loaded, &options, &stop)?;
         let r = &outcome.report.resources;
@@ -51,12 +56,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             r.peak_rss_bytes as f64 / 1048576.0
         );
         speeds.push(r.sim_s_per_wall_s);
+        threads = r.threads;
         peak = peak.max(r.peak_rss_bytes);
     }
     speeds.sort_by(f64::total_cmp);
     let median = speeds[speeds.len() / 2];
     println!(
-        "median: {median:.1} simulated s per wall s ({:.1} s wall per simulated hour); peak RSS {:.0} MiB; {} CPUs",
+        "median: {median:.1} simulated s per wall s ({:.1} s wall per simulated hour); peak RSS {:.0} MiB; {} CPUs, {threads} simulator thread(s)",
         3600.0 / median,
         peak as f64 / 1048576.0,
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -36,6 +36,11 @@ pub struct RunArgs {
     /// simulator).
     #[arg(long)]
     pub no_shortcuts: bool,
+    /// Threads of the simulator: 1, or 2 to compute the links of a
+    /// fault-free run on a second thread (default: 2 on a machine with 2
+    /// CPUs or more). Same report either way.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub threads: Option<u32>,
 }
 
 /// Runs `whiteout run`. Exit code 0 on a clean run, 1 when a safety
@@ -57,6 +62,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         progress: !args.quiet,
         flush_every: Duration::from_secs(60),
         shortcuts: !args.no_shortcuts,
+        threads: args.threads,
     };
     let outcome = runner::run(&loaded, &options, &stop)?;
     print!("{}", runner::summary_table(&outcome.report));
