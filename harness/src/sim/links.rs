@@ -304,9 +304,10 @@ impl Links {
         }
     }
 
-    /// Whether a vote of `kind` for `slot` is known moot at `to`.
-    fn vote_moot(&self, to: usize, slot: Slot, kind: VoteKind) -> bool {
-        let entry = &self.moot[to * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS];
+    /// Whether a vote of `kind` for `slot` is known moot at `to` (`moot`:
+    /// [`Links::moot`]).
+    fn vote_moot(moot: &[Moot], to: usize, slot: Slot, kind: VoteKind) -> bool {
+        let entry = &moot[to * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS];
         entry.slot == slot
             && match kind {
                 VoteKind::Notar(b) => entry.notar == Some(b),
@@ -320,12 +321,27 @@ impl Links {
     /// cannot matter (with the shortcuts on). Each copy not lost is counted
     /// as received.
     fn fanout(&mut self, job: &FanoutJob, out: &mut Vec<Delivery>) {
-        let model = Arc::clone(&self.model);
+        // Borrowed field by field: no reference count is touched (its
+        // cache line is the model's, which the simulation thread reads).
+        let Self {
+            model,
+            shortcuts,
+            certificate_due,
+            moot,
+            received,
+        } = self;
+        let model: &LinkModel = model;
+        let shortcuts = *shortcuts;
         let from = job.from as usize;
         let except = job.except.map(|e| e as usize);
         let mut due = match job.kind {
-            FanoutKind::Certificate(key) if self.shortcuts => self.certificate_due.remove(&key),
+            FanoutKind::Certificate(key) if shortcuts => certificate_due.remove(&key),
             _ => None,
+        };
+        let mut count = |to: usize| {
+            let r = &mut received[to];
+            r.0 += 1;
+            r.1 += u64::from(job.bytes);
         };
         for &to in &model.nearest_first[from] {
             let to = to as usize;
@@ -336,14 +352,14 @@ impl Links {
                 (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to))) as u64;
             let depart = job.start_ns + (position + 1) * job.transmit_ns;
             let seq = job.base_seq + position + 1;
-            if let (true, FanoutKind::Certificate(_), Some(d)) = (self.shortcuts, job.kind, &due) {
+            if let (true, FanoutKind::Certificate(_), Some(d)) = (shortcuts, job.kind, &due) {
                 // The recipient holds the certificate, or a copy is due
                 // there no later than this one can arrive (jitter only
                 // adds, and a tie comes later in sequence): only the
                 // counters.
                 if d[to] <= (depart + model.one_way_ns(from, to), seq) {
                     if !model.lost(job.id, to) {
-                        self.count(to, job.bytes);
+                        count(to);
                     }
                     continue;
                 }
@@ -351,10 +367,10 @@ impl Links {
             let Some(arrival) = model.arrival(from, to, job.id, depart) else {
                 continue;
             };
-            self.count(to, job.bytes);
-            let wanted = !self.shortcuts
+            count(to);
+            let wanted = !shortcuts
                 || match job.kind {
-                    FanoutKind::Vote { slot, kind } => !self.vote_moot(to, slot, kind),
+                    FanoutKind::Vote { slot, kind } => !Self::vote_moot(moot, to, slot, kind),
                     FanoutKind::Certificate(_) => {
                         copy_wanted(&mut due, model.n, to, (arrival, seq))
                     }
@@ -365,16 +381,9 @@ impl Links {
             }
         }
         if let (Some(due), FanoutKind::Certificate(key)) = (due, job.kind) {
-            self.certificate_due.insert(key, due);
+            certificate_due.insert(key, due);
         }
         insertion_sort(out);
-    }
-
-    #[inline(always)]
-    fn count(&mut self, to: usize, bytes: u32) {
-        let r = &mut self.received[to];
-        r.0 += 1;
-        r.1 += u64::from(bytes);
     }
 }
 
