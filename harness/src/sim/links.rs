@@ -17,7 +17,7 @@
 //! when an answer is computed, never what it is.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{fence, AtomicBool, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -392,6 +392,9 @@ impl Links {
 /// worker from burning a core).
 const SPINS: u32 = 1 << 14;
 
+/// Longest nap of an idle worker between looks at its ring.
+const PARK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Capacity of the job and answer rings.
 const RING_CAPACITY: usize = 1 << 14;
 
@@ -431,10 +434,13 @@ impl LinkWorker {
                         } else {
                             // Announce the nap, then look once more: a job
                             // pushed after the look finds the flag set and
-                            // wakes the thread.
+                            // wakes the thread (both sides fence between
+                            // their store and their load). The timeout only
+                            // bounds the cost of a wake-up this missed.
                             asleep.store(true, AtomicOrdering::SeqCst);
+                            fence(AtomicOrdering::SeqCst);
                             if job_rx.is_empty() && !job_rx.is_abandoned() {
-                                std::thread::park();
+                                std::thread::park_timeout(PARK_TIMEOUT);
                             }
                             asleep.store(false, AtomicOrdering::SeqCst);
                             idle = 0;
@@ -474,6 +480,9 @@ impl LinkWorker {
         assert!(!jobs.is_abandoned(), "the link worker stopped");
         match jobs.push(job) {
             Ok(()) => {
+                // The job must be visible before the flag is read (see the
+                // worker's nap).
+                fence(AtomicOrdering::SeqCst);
                 if self.sleeping.load(AtomicOrdering::SeqCst) {
                     self.wake();
                 }
