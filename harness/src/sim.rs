@@ -1411,9 +1411,6 @@ impl Simulation {
         let base_seq = self.seq;
         self.seq += count as u64;
         self.metrics.sent(from, bytes, count as u64);
-        if self.links().is_none() {
-            return self.broadcast_with_faults(from, message, except, id, (start, base_seq));
-        }
         let job = FanoutJob {
             from: from as u32,
             except: except.map(|e| e as u32),
@@ -1431,6 +1428,9 @@ impl Simulation {
                 _ => FanoutKind::Other,
             },
         };
+        if self.links().is_none() {
+            return self.broadcast_with_faults(message, &job);
+        }
         let out = self.spare_deliveries.pop().unwrap_or_default();
         let earliest_ns = job.earliest_arrival_ns(&self.net.model);
         match self.links.as_mut() {
@@ -1463,15 +1463,9 @@ impl Simulation {
     /// [`Simulation::broadcast`] in a run with faults, after the uplink:
     /// each recipient's link goes through the faults at once, with the
     /// delivery shortcuts of `wanted`.
-    fn broadcast_with_faults(
-        &mut self,
-        from: usize,
-        message: Message,
-        except: Option<usize>,
-        id: (u64, u64),
-        (start, base_seq): (u64, u64),
-    ) {
-        let bytes = message.wire_bytes();
+    fn broadcast_with_faults(&mut self, message: Message, job: &FanoutJob) {
+        let (from, bytes) = (job.from as usize, job.bytes);
+        let except = job.except.map(|e| e as usize);
         let mut due = match &message {
             Message::Certificate(c) => self.certificate_due.remove(&(c.slot, c.kind, c.block)),
             _ => None,
@@ -1483,11 +1477,8 @@ impl Simulation {
             if except == Some(to) {
                 continue;
             }
-            let position =
-                (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to))) as u64;
-            let depart = start + (position + 1) * id.1;
-            let seq = base_seq + position + 1;
-            if let Some((arrival, plain)) = self.link(from, to, bytes, id.0, depart) {
+            let (depart, seq) = job.departure(to);
+            if let Some((arrival, plain)) = self.link(from, to, bytes, job.id, depart) {
                 if plain || self.wanted(to, &message, (arrival, seq), &mut due) {
                     deliveries.push((arrival, seq, to as u32));
                 }

@@ -158,6 +158,21 @@ pub(super) struct FanoutJob {
 }
 
 impl FanoutJob {
+    /// When the copy to `to` leaves the sender's uplink (ns) and its
+    /// sequence: copies leave in recipient order, skipping the sender and
+    /// `except`.
+    #[inline(always)]
+    pub fn departure(&self, to: usize) -> (u64, u64) {
+        let from = self.from as usize;
+        let except = self.except.map(|e| e as usize);
+        let position =
+            (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to))) as u64;
+        (
+            self.start_ns + (position + 1) * self.transmit_ns,
+            self.base_seq + position + 1,
+        )
+    }
+
     /// No copy can arrive before this (ns): the first departure plus the
     /// sender's nearest link, without jitter.
     pub fn earliest_arrival_ns(&self, model: &LinkModel) -> u64 {
@@ -348,10 +363,7 @@ impl Links {
             if except == Some(to) {
                 continue;
             }
-            let position =
-                (to - usize::from(from < to) - usize::from(except.is_some_and(|e| e < to))) as u64;
-            let depart = job.start_ns + (position + 1) * job.transmit_ns;
-            let seq = job.base_seq + position + 1;
+            let (depart, seq) = job.departure(to);
             if let (true, FanoutKind::Certificate(_), Some(d)) = (shortcuts, job.kind, &due) {
                 // The recipient holds the certificate, or a copy is due
                 // there no later than this one can arrive (jitter only
