@@ -70,8 +70,8 @@ use whiteout_topologies::Topology;
 
 use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window};
 use links::{
-    chance, copy_wanted, insertion_sort, uniform_upto, CertificateKey, Delivery, FanoutJob,
-    FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
+    chance, copy_wanted, insertion_sort, mark_stored, uniform_upto, CertificateKey, Delivery,
+    FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
 };
 
 use crate::metrics::Collector;
@@ -280,7 +280,6 @@ pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// link worker, and each validator's uplink.
 #[derive(Debug)]
 struct Network {
-    n: usize,
     model: Arc<LinkModel>,
     bandwidth_bps: u64,
     uplink_free_ns: Vec<u64>,
@@ -419,7 +418,6 @@ impl Simulation {
             })
             .collect();
         let net = Network {
-            n,
             model: Arc::new(LinkModel {
                 n,
                 latency_ns,
@@ -557,23 +555,32 @@ impl Simulation {
                 Ok(()) => return,
                 Err(back) => job = back,
             }
-            match w.try_reply() {
-                Some(LinkReply::Fanout { slab, out }) => self.file_reply(slab, out),
-                Some(LinkReply::Counters(_)) => unreachable!("counters are awaited where asked"),
-                None => std::hint::spin_loop(),
-            }
+            let counters = self.take_reply(false);
+            assert!(counters.is_none(), "counters are awaited where asked");
+            std::hint::spin_loop();
         }
     }
 
-    /// Files a broadcast's deliveries computed by the link worker with its
-    /// queue entry.
-    fn file_reply(&mut self, slab: u32, out: Vec<Delivery>) {
-        match &mut self.slab[slab as usize] {
-            Some(SimEvent::Fanout(f)) if f.pending => {
-                f.deliveries = out;
-                f.pending = false;
+    /// Takes the link worker's next answer (waiting for it when `wait`):
+    /// a broadcast's deliveries are filed with its queue entry; received
+    /// counters are returned.
+    fn take_reply(&mut self, wait: bool) -> Option<Vec<(u64, u64)>> {
+        let Some(LinkService::Worker(w)) = self.links.as_mut() else {
+            unreachable!("answers come from the worker");
+        };
+        let reply = if wait { Some(w.reply()) } else { w.try_reply() };
+        match reply? {
+            LinkReply::Counters(c) => Some(c),
+            LinkReply::Fanout { slab, out } => {
+                match &mut self.slab[slab as usize] {
+                    Some(SimEvent::Fanout(f)) if f.pending => {
+                        f.deliveries = out;
+                        f.pending = false;
+                    }
+                    _ => unreachable!("an answer for a queued broadcast"),
+                }
+                None
             }
-            _ => unreachable!("an answer for a queued broadcast"),
         }
     }
 
@@ -589,12 +596,8 @@ impl Simulation {
             Some(LinkService::Worker(_)) => {
                 self.submit(LinkJob::Counters);
                 loop {
-                    let Some(LinkService::Worker(w)) = self.links.as_mut() else {
-                        unreachable!("worker");
-                    };
-                    match w.reply() {
-                        LinkReply::Counters(c) => break c,
-                        LinkReply::Fanout { slab, out } => self.file_reply(slab, out),
+                    if let Some(c) = self.take_reply(true) {
+                        break c;
                     }
                 }
             }
@@ -602,25 +605,6 @@ impl Simulation {
         for (v, (messages, bytes)) in self.metrics.validators.iter_mut().zip(counters) {
             v.messages_received += messages;
             v.bytes_received += bytes;
-        }
-    }
-
-    /// Waits for the link worker's answer for the broadcast queued at
-    /// `slab`, filing the answers that come before it.
-    fn await_fanout(&mut self, slab: u32) {
-        loop {
-            let Some(LinkService::Worker(w)) = self.links.as_mut() else {
-                unreachable!("pending broadcasts come from the worker");
-            };
-            match w.reply() {
-                LinkReply::Fanout { slab: s, out } => {
-                    self.file_reply(s, out);
-                    if s == slab {
-                        return;
-                    }
-                }
-                LinkReply::Counters(_) => unreachable!("counters are awaited where asked"),
-            }
         }
     }
 
@@ -711,12 +695,7 @@ impl Simulation {
                 return Some(event);
             }
             std::collections::binary_heap::PeekMut::pop(top);
-            if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
-                let mut spare = f.deliveries;
-                spare.clear();
-                self.spare_deliveries.push(spare);
-            }
-            self.slab_free.push(slab as u32);
+            self.retire_fanout(slab);
             return Some(event);
         }
         let q = std::collections::binary_heap::PeekMut::pop(top);
@@ -730,8 +709,10 @@ impl Simulation {
     /// (waiting for the link worker's answer if need be), or leaves the
     /// queue when it has none. Returns `None`: no event was taken.
     fn replace_placeholder(&mut self, slab: usize) -> Option<SimEvent> {
-        if matches!(&self.slab[slab], Some(SimEvent::Fanout(f)) if f.pending) {
-            self.await_fanout(slab as u32);
+        // Its answer, and those before it.
+        while matches!(&self.slab[slab], Some(SimEvent::Fanout(f)) if f.pending) {
+            let counters = self.take_reply(true);
+            assert!(counters.is_none(), "counters are awaited where asked");
         }
         let Some(SimEvent::Fanout(f)) = &mut self.slab[slab] else {
             unreachable!("a broadcast");
@@ -748,12 +729,20 @@ impl Simulation {
             *top = Queued::new(at_ns, seq, slab as u32);
         } else {
             std::collections::binary_heap::PeekMut::pop(top);
-            if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
-                self.spare_deliveries.push(f.deliveries);
-            }
-            self.slab_free.push(slab as u32);
+            self.retire_fanout(slab);
         }
         None
+    }
+
+    /// Frees the slab entry of a broadcast taken off the queue, keeping its
+    /// delivery list for reuse.
+    fn retire_fanout(&mut self, slab: usize) {
+        if let Some(SimEvent::Fanout(f)) = self.slab[slab].take() {
+            let mut spare = f.deliveries;
+            spare.clear();
+            self.spare_deliveries.push(spare);
+        }
+        self.slab_free.push(slab as u32);
     }
 
     fn exponential_ns(&mut self) -> u64 {
@@ -1210,10 +1199,13 @@ impl Simulation {
     /// and votes it completes may be moot there now.
     fn certificate_stored(&mut self, v: usize, key: CertificateKey) {
         if self.links().is_none() {
-            let n = self.net.n;
-            self.certificate_due
-                .entry(key)
-                .or_insert_with(|| vec![NO_COPY; n])[v] = (self.now_ns, 0);
+            mark_stored(
+                &mut self.certificate_due,
+                self.net.model.n,
+                key,
+                v,
+                self.now_ns,
+            );
             return;
         }
         self.tell_links(LinkJob::CertificateStored {
@@ -1388,7 +1380,7 @@ impl Simulation {
     /// certificate's earliest copies, its slice's inboxes) is looked up once
     /// for all recipients, and the deliveries are queued as one entry.
     fn broadcast(&mut self, from: usize, message: Message, except: Option<ValidatorIndex>) {
-        let n = self.net.n;
+        let n = self.net.model.n;
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
         if let Message::Shred(shred) = &message {
@@ -1505,7 +1497,7 @@ impl Simulation {
     ) {
         let bytes = message.wire_bytes();
         let key = (shred.block, shred.slice);
-        let n = self.net.n;
+        let n = self.net.model.n;
         let mut group = self
             .inboxes
             .remove(&key)
@@ -1604,7 +1596,7 @@ impl Simulation {
         match message {
             // `due` also holds when each recipient stored the certificate
             // (from its events).
-            Message::Certificate(_) => copy_wanted(due, self.net.n, to, arrival),
+            Message::Certificate(_) => copy_wanted(due, self.net.model.n, to, arrival),
             // Mootness assumes every validator is honest.
             Message::Vote(v) => {
                 self.chaos.as_ref().is_some_and(|c| c.any_byzantine)
@@ -1652,7 +1644,7 @@ impl Simulation {
         let (block, slice) = (shred.block, shred.slice);
         if inbox.announce_ns.is_none_or(|a| arrival < a) {
             inbox.announce_ns = Some(arrival);
-            let n = self.net.n;
+            let n = self.net.model.n;
             let first = &mut self
                 .announced
                 .entry(block)
@@ -1745,7 +1737,7 @@ impl Simulation {
                 groups,
                 one_way,
             } => {
-                let mut group = vec![u32::MAX; self.net.n];
+                let mut group = vec![u32::MAX; self.net.model.n];
                 for (g, vs) in groups.iter().enumerate() {
                     for v in vs {
                         group[v.idx()] = g as u32;
@@ -1925,7 +1917,7 @@ impl Simulation {
             caught_up_ns: None,
         });
         let certs = c.recent_certificates();
-        let peer = (0..self.net.n)
+        let peer = (0..self.net.model.n)
             .find(|&p| p != v && !self.nodes[p].is_down())
             .unwrap_or(v);
         let now = self.local_now(v);

@@ -57,6 +57,19 @@ pub(super) fn insertion_sort(list: &mut [Delivery]) {
 /// When no copy of a certificate is due at a recipient, nor stored there.
 pub(super) const NO_COPY: (u64, u64) = (u64::MAX, u64::MAX);
 
+/// Records in `due` (per certificate, per recipient, as in [`copy_wanted`];
+/// `n` validators) that validator `to` stored certificate `key` during an
+/// event at `at_ns`: every copy still to come sorts after (at_ns, 0).
+pub(super) fn mark_stored(
+    due: &mut BTreeMap<CertificateKey, Vec<(u64, u64)>>,
+    n: usize,
+    key: CertificateKey,
+    to: usize,
+    at_ns: u64,
+) {
+    due.entry(key).or_insert_with(|| vec![NO_COPY; n])[to] = (at_ns, 0);
+}
+
 /// Whether a copy of a certificate arriving at `to` at `arrival`
 /// (ns, sequence) can matter there: not when the recipient stored the
 /// certificate, or a copy is due there, no later (`due`, per recipient:
@@ -240,6 +253,11 @@ pub(super) enum LinkReply {
 /// forgotten, which only means their votes are delivered).
 const MOOT_SLOTS: usize = 256;
 
+/// Where validator `to`'s knowledge of `slot` sits in [`Links::moot`].
+fn moot_index(to: usize, slot: Slot) -> usize {
+    to * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS
+}
+
 /// What is known moot at one validator for one slot.
 #[derive(Clone, Copy, Debug, Default)]
 struct Moot {
@@ -285,16 +303,17 @@ impl Links {
                 Some(LinkReply::Fanout { slab, out })
             }
             LinkJob::CertificateStored { key, to, at_ns } => {
-                let n = self.model.n;
-                // Stored during an event at `at_ns`: every copy still to
-                // come sorts after (at_ns, 0).
-                self.certificate_due
-                    .entry(key)
-                    .or_insert_with(|| vec![NO_COPY; n])[to as usize] = (at_ns, 0);
+                mark_stored(
+                    &mut self.certificate_due,
+                    self.model.n,
+                    key,
+                    to as usize,
+                    at_ns,
+                );
                 None
             }
             LinkJob::VotesMoot { to, slot, block } => {
-                let entry = &mut self.moot[to as usize * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS];
+                let entry = &mut self.moot[moot_index(to as usize, slot)];
                 if entry.slot != slot {
                     *entry = Moot {
                         slot,
@@ -322,7 +341,7 @@ impl Links {
     /// Whether a vote of `kind` for `slot` is known moot at `to` (`moot`:
     /// [`Links::moot`]).
     fn vote_moot(moot: &[Moot], to: usize, slot: Slot, kind: VoteKind) -> bool {
-        let entry = &moot[to * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS];
+        let entry = &moot[moot_index(to, slot)];
         entry.slot == slot
             && match kind {
                 VoteKind::Notar(b) => entry.notar == Some(b),
