@@ -13,8 +13,8 @@
 //! validator: an uplink of `uplink_bandwidth_bps`; a message leaves after
 //! the messages queued before it, so large broadcasts (shreds) queue.
 //!
-//! Three exact shortcuts keep the event count down; each message is still
-//! counted as sent and received, and uses its sender's uplink:
+//! Four exact shortcuts keep the work down; each message is still counted
+//! as sent and received, and uses its sender's uplink:
 //! - a certificate is queued to a recipient only if no copy of it is
 //!   already due there earlier (later copies find it stored and do
 //!   nothing);
@@ -29,7 +29,14 @@
 //!   arriving after that, or that cannot arrive before it, cost only the
 //!   counters. Partial holdings change nothing a validator does, which is
 //!   why handing them over late is exact. A slice has one completion check
-//!   queued, at the earliest of its recipients' completions.
+//!   queued, at the earliest of its recipients' completions;
+//! - a vote delivered while the stake of the votes its recipient took for
+//!   the slot since its last other input stays below its bound
+//!   (`Node::vote_quiet_stake`) is only counted in the recipient's tallies
+//!   (`Node::handle_quiet_vote`), without the threshold checks, the
+//!   outputs to drain and the bookkeeping after an input: below the bound
+//!   it cannot complete a certificate or emit an event (in a fault-free
+//!   run).
 //!
 //! "Exact" is checked, not assumed: with the shortcuts off
 //! ([`Simulation::set_shortcuts`], `whiteout run --no-shortcuts`) every
@@ -359,6 +366,11 @@ pub struct Simulation {
     shortcuts: bool,
     /// Scratch list of the shreds an inbox hands over.
     due_scratch: Vec<Arrival>,
+    /// Per validator, per slot it got votes for since its last input other
+    /// than a quiet vote: the vote stake (lamports) it can still take
+    /// quietly ([`Node::vote_quiet_stake`], less the stake taken since).
+    /// Emptied by every other input (`drain`), which may lower the bound.
+    quiet_lamports: Vec<Vec<(Slot, u64)>>,
     /// Id of the last message sent.
     next_message_id: u64,
     /// Delivery lists of finished broadcasts, kept for reuse.
@@ -462,6 +474,7 @@ impl Simulation {
             spare_deliveries: Vec::new(),
             next_message_id: 0,
             due_scratch: Vec::new(),
+            quiet_lamports: vec![Vec::new(); n],
             shortcuts: true,
             data_shreds_per_slice: config.data_shreds_per_slice,
             config,
@@ -833,6 +846,11 @@ impl Simulation {
                 if self.nodes[to as usize].is_down() {
                     return;
                 }
+                if let Message::Vote(vote) = &message {
+                    if self.quiet_vote(to as usize, from, vote) {
+                        return;
+                    }
+                }
                 let now = self.local_now(to as usize);
                 let node = &mut self.nodes[to as usize];
                 let shred = match &message {
@@ -1103,8 +1121,41 @@ impl Simulation {
         }
     }
 
+    /// Delivers `vote` from `from` to validator `r` as a quiet vote
+    /// ([`Node::handle_quiet_vote`]) when its stake keeps the votes `r` took
+    /// for the slot since its last other input below its bound
+    /// ([`Node::vote_quiet_stake`]); returns whether it did. The vote then
+    /// changes only `r`'s tallies, so nothing is left to do. Only in a
+    /// fault-free run with the shortcuts on (every validator honest).
+    fn quiet_vote(&mut self, r: usize, from: u32, vote: &Vote) -> bool {
+        if !self.shortcuts || self.chaos.is_some() {
+            return false;
+        }
+        let Validator::Honest(node) = &mut self.nodes[r] else {
+            unreachable!("every validator is honest without faults");
+        };
+        let budgets = &mut self.quiet_lamports[r];
+        let i = match budgets.iter().position(|(slot, _)| *slot == vote.slot) {
+            Some(i) => i,
+            None => {
+                budgets.push((vote.slot, node.vote_quiet_stake(vote.slot)));
+                budgets.len() - 1
+            }
+        };
+        let stake_lamports = self.schedule.validators().stake(vote.voter).0;
+        let budget = &mut budgets[i].1;
+        if stake_lamports >= *budget {
+            return false;
+        }
+        *budget -= stake_lamports;
+        node.handle_quiet_vote(ValidatorIndex(from), *vote);
+        true
+    }
+
     /// Carries out what validator `v` asked for.
     fn drain(&mut self, v: usize) {
+        // The input may have lowered its quiet-stake bounds.
+        self.quiet_lamports[v].clear();
         let mut outputs = std::mem::take(&mut self.outputs);
         while let Some(o) = self.nodes[v].poll_output() {
             outputs.push(o);

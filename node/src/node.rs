@@ -14,6 +14,11 @@
 //! After each input, drain the outputs with [`Node::poll_output`] until it
 //! returns `None`: messages to send, timers to set, events to record. Timers
 //! are never cancelled; a stale one is ignored when it fires.
+//!
+//! A driver that delivers votes in batches asks
+//! [`Node::vote_quiet_stake`] how much vote stake for a slot the validator
+//! can take without acting, and hands such votes to
+//! [`Node::handle_quiet_vote`] (no `now`, no outputs).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -899,6 +904,62 @@ impl Node {
                         .get(slice as usize)
                         .is_some_and(|bits| bits.count_ones() < self.config.data_shreds_per_slice)
             }
+        }
+    }
+
+    /// A lower bound, in lamports, on the stake of further votes for `slot`
+    /// this validator must be delivered before one of them makes it act
+    /// (complete a certificate, or emit SafeToNotar or SafeToSkip; see
+    /// [`crate::pool::Pool::quiet_stake`]): votes for `slot` of less stake
+    /// in total, delivered one by one with [`Node::handle_message`], would
+    /// produce no output and change only the Pool's tallies, whatever
+    /// their kinds, voters and times. `u64::MAX` for a slot outside the
+    /// range votes are kept for (they are dropped). The bound holds until
+    /// the next input other than [`Node::handle_quiet_vote`].
+    pub fn vote_quiet_stake(&self, slot: Slot) -> u64 {
+        if !self.slot_in_range(slot) {
+            return u64::MAX;
+        }
+        let watch =
+            self.state
+                .get(slot)
+                .filter(|st| st.voted)
+                .map(|st| crate::pool::FallbackWatch {
+                    voted_notar: st.voted_notar,
+                    safe_to_notar: &st.safe_to_notar,
+                    safe_to_skip: st.safe_to_skip,
+                });
+        self.pool.quiet_stake(slot, watch)
+    }
+
+    /// Delivers a vote from `from` that the caller knows is quiet: with the
+    /// stake of the votes for its slot delivered since the last
+    /// [`Node::vote_quiet_stake`] (this one included) below that bound. The
+    /// same as [`Node::handle_message`] for it, which would output nothing,
+    /// without the checks for certificates and events (with debug
+    /// assertions, it makes them, and panics if they find anything).
+    ///
+    /// # Panics
+    /// With debug assertions, when the vote would have made the validator
+    /// act (the caller broke the bound).
+    pub fn handle_quiet_vote(&mut self, from: ValidatorIndex, vote: Vote) {
+        if vote.voter != from || !self.slot_in_range(vote.slot) {
+            return;
+        }
+        if cfg!(debug_assertions) {
+            let flags = |n: &Self| {
+                n.state
+                    .get(vote.slot)
+                    .map(|st| (st.safe_to_notar.len(), st.safe_to_skip, st.bad_window))
+            };
+            let (outputs, before) = (self.outputs.len(), flags(self));
+            self.store_vote(Duration::ZERO, vote);
+            assert!(
+                self.outputs.len() == outputs && flags(self) == before,
+                "a quiet vote made the validator act: {vote:?}"
+            );
+        } else {
+            self.pool.add_quiet_vote(vote);
         }
     }
 

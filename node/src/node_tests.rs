@@ -451,3 +451,94 @@ fn parent_ready_for_a_notarized_last_slot() {
         .iter()
         .any(|(_, t)| *t == Timer::Timeout(Slot(5))));
 }
+
+/// A small xorshift generator, so that the quiet-vote tests replay.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn quiet_stake_of_a_fresh_slot_and_after_a_notar_vote() {
+    let (mut node, _) = follower();
+    // Not voted: a block's notarization, skip and final certificates all
+    // need 60%.
+    assert_eq!(node.vote_quiet_stake(Slot(1)), 60);
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    // Voted for B1 (its own 10% counted): 80 - 10 to fast-finalize,
+    // 60 - 10 to notarize, and 40% for SafeToNotar on another block.
+    assert_eq!(node.vote_quiet_stake(Slot(1)), 40);
+    votes(&mut node, 110 * MS, 1, VoteKind::Notar(B1.hash), 3);
+    assert_eq!(node.vote_quiet_stake(Slot(1)), 20, "60 - 40 to notarize");
+    // Outside the range of slots kept, votes are dropped.
+    assert_eq!(node.vote_quiet_stake(Slot(2_000_000)), u64::MAX);
+}
+
+/// Two copies of a validator get the same votes: one each as a plain
+/// delivery, the other as quiet votes while their stake stays below
+/// [`Node::vote_quiet_stake`] (taken again after each plain one). The
+/// plain copy must do nothing at the quiet ones, and the same as the other
+/// at the rest. Random votes of every kind, for two blocks, from a
+/// validator that voted for a block, timed out, or did not vote.
+#[test]
+fn votes_below_the_quiet_stake_change_nothing_but_tallies() {
+    let b2 = BlockHash(0xB2);
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut quiet_total = 0;
+    for round in 0..300 {
+        let (mut quiet, _) = follower();
+        let (mut plain, _) = follower();
+        match round % 3 {
+            0 => {
+                deliver_block(&mut quiet, 100 * MS, B1, BlockId::GENESIS);
+                deliver_block(&mut plain, 100 * MS, B1, BlockId::GENESIS);
+            }
+            1 => {
+                for node in [&mut quiet, &mut plain] {
+                    node.handle_timer(1150 * MS, Timer::Timeout(Slot(1)));
+                    drain(node);
+                }
+            }
+            _ => {}
+        }
+        let voters: Vec<ValidatorIndex> = others(&quiet).collect();
+        let mut budget: Option<u64> = None;
+        for step in 0..40u64 {
+            let voter = voters[(xorshift(&mut rng) % voters.len() as u64) as usize];
+            let block = if xorshift(&mut rng).is_multiple_of(4) {
+                b2
+            } else {
+                B1.hash
+            };
+            let kind = match xorshift(&mut rng) % 8 {
+                0..=2 => VoteKind::Notar(block),
+                3 => VoteKind::Skip,
+                4 | 5 => VoteKind::Final,
+                6 => VoteKind::NotarFallback(block),
+                _ => VoteKind::SkipFallback,
+            };
+            let vote = Vote {
+                voter,
+                slot: Slot(1),
+                kind,
+            };
+            let now = 1200 * MS + step as u32 * MS;
+            let left = *budget.get_or_insert_with(|| quiet.vote_quiet_stake(Slot(1)));
+            plain.handle_message(now, voter, Message::Vote(vote));
+            let plain_out = drain(&mut plain);
+            if 10 < left {
+                budget = Some(left - 10);
+                quiet.handle_quiet_vote(voter, vote);
+                assert_eq!(plain_out, Vec::new(), "round {round}: {vote:?} was quiet");
+                quiet_total += 1;
+            } else {
+                quiet.handle_message(now, voter, Message::Vote(vote));
+                assert_eq!(drain(&mut quiet), plain_out, "round {round}: {vote:?}");
+                budget = None;
+            }
+        }
+    }
+    assert!(quiet_total > 1000, "the bound lets votes through quietly");
+}

@@ -146,17 +146,33 @@ impl SlotPool {
     }
 }
 
+/// A validator's fallback-event state in a slot it voted in (Algorithm 1),
+/// for [`Pool::quiet_stake`].
+#[derive(Clone, Copy, Debug)]
+pub struct FallbackWatch<'a> {
+    /// `VotedNotar(hash)`: the block it voted to notarize, if any.
+    pub voted_notar: Option<BlockHash>,
+    /// Blocks for which SafeToNotar was emitted.
+    pub safe_to_notar: &'a [BlockHash],
+    /// Whether SafeToSkip was emitted.
+    pub safe_to_skip: bool,
+}
+
 /// The Pool of one validator.
 #[derive(Debug)]
 pub struct Pool {
     validators: Arc<ValidatorSet>,
     slots: SlotMap<SlotPool>,
+    /// The least stakes (lamports) that reach 40%, 60% and 80% of the
+    /// total ([`ValidatorSet::threshold_stake`]), for [`Pool::quiet_stake`].
+    thresholds_lamports: [u64; 3],
 }
 
 impl Pool {
     /// An empty pool for `validators`.
     pub fn new(validators: Arc<ValidatorSet>) -> Self {
         Self {
+            thresholds_lamports: [40, 60, 80].map(|p| validators.threshold_stake(p)),
             validators,
             slots: SlotMap::new(),
         }
@@ -170,13 +186,13 @@ impl Pool {
     /// When the voter is not in the validator set (a bug of the caller,
     /// which must drop such messages first).
     pub fn add_vote(&mut self, vote: Vote) -> Vec<Arc<Certificate>> {
-        assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
-        let stake = self.validators.stake(vote.voter);
-        let n = self.validators.len();
-        let sp = self.slots.get_or_default(vote.slot);
-        if sp.first_vote.is_empty() {
-            sp.first_vote = vec![None; n];
+        if !self.count_vote(vote) {
+            return Vec::new();
         }
+        let sp = self
+            .slots
+            .get_mut(vote.slot)
+            .expect("a counted vote's slot");
         let v = &*self.validators;
         let slot = vote.slot;
         let reaches =
@@ -187,16 +203,9 @@ impl Pool {
         // notar-fallback, skip, finalization; most votes complete none.
         match vote.kind {
             VoteKind::Notar(block) => {
-                if sp.first_vote[vote.voter.idx()].is_some() {
-                    return new;
-                }
-                sp.first_vote[vote.voter.idx()] = Some(Some(block));
-                let notar = SlotPool::tally_mut(&mut sp.notar, block);
-                notar.add(vote.voter, stake);
-                let notar = notar.stake;
-                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
-                either.add(vote.voter, stake);
-                let either = either.stake;
+                let notar = SlotPool::tally_of(&sp.notar, block).map_or(0, |t| t.stake);
+                let either =
+                    SlotPool::tally_of(&sp.notar_or_fallback, block).map_or(0, |t| t.stake);
                 let b = Some(block);
                 if reaches(notar, CertificateKind::FastFinalization) {
                     sp.certify(&mut new, slot, CertificateKind::FastFinalization, b);
@@ -208,47 +217,81 @@ impl Pool {
                     sp.certify(&mut new, slot, CertificateKind::NotarFallback, b);
                 }
             }
-            VoteKind::Skip => {
-                if sp.first_vote[vote.voter.idx()].is_some() {
-                    return new;
-                }
-                sp.first_vote[vote.voter.idx()] = Some(None);
-                sp.skip_stake += stake.0;
-                sp.skip_or_fallback.add(vote.voter, stake);
-                if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
-                    sp.certify(&mut new, slot, CertificateKind::Skip, None);
-                }
-            }
             VoteKind::NotarFallback(block) => {
-                let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
-                if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
-                    return new;
-                }
-                stored.push(block);
-                let either = SlotPool::tally_mut(&mut sp.notar_or_fallback, block);
-                either.add(vote.voter, stake);
-                if reaches(either.stake, CertificateKind::NotarFallback) {
+                let either =
+                    SlotPool::tally_of(&sp.notar_or_fallback, block).map_or(0, |t| t.stake);
+                if reaches(either, CertificateKind::NotarFallback) {
                     sp.certify(&mut new, slot, CertificateKind::NotarFallback, Some(block));
                 }
             }
-            VoteKind::SkipFallback => {
-                if !sp.skip_or_fallback.add(vote.voter, stake) {
-                    return new;
-                }
+            VoteKind::Skip | VoteKind::SkipFallback => {
                 if reaches(sp.skip_or_fallback.stake, CertificateKind::Skip) {
                     sp.certify(&mut new, slot, CertificateKind::Skip, None);
                 }
             }
             VoteKind::Final => {
-                if !sp.final_votes.add(vote.voter, stake) {
-                    return new;
-                }
                 if reaches(sp.final_votes.stake, CertificateKind::Finalization) {
                     sp.certify(&mut new, slot, CertificateKind::Finalization, None);
                 }
             }
         }
         new
+    }
+
+    /// Stores `vote` as [`Pool::add_vote`] does, without looking for the
+    /// certificates it completes: for a vote the caller knows completes
+    /// none, its slot's votes since [`Pool::quiet_stake`] (this one
+    /// included) having less stake than that bound.
+    pub fn add_quiet_vote(&mut self, vote: Vote) {
+        self.count_vote(vote);
+    }
+
+    /// Counts `vote` in its slot's tallies if the storage rules allow it
+    /// (section 2.5: the first notar-or-skip vote, up to 3 notar-fallback
+    /// votes, the first skip-fallback, the first final); returns whether it
+    /// was stored.
+    ///
+    /// # Panics
+    /// When the voter is not in the validator set.
+    fn count_vote(&mut self, vote: Vote) -> bool {
+        assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
+        let stake = self.validators.stake(vote.voter);
+        let n = self.validators.len();
+        let sp = self.slots.get_or_default(vote.slot);
+        if sp.first_vote.is_empty() {
+            sp.first_vote = vec![None; n];
+        }
+        match vote.kind {
+            VoteKind::Notar(block) => {
+                if sp.first_vote[vote.voter.idx()].is_some() {
+                    return false;
+                }
+                sp.first_vote[vote.voter.idx()] = Some(Some(block));
+                SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
+                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
+                true
+            }
+            VoteKind::Skip => {
+                if sp.first_vote[vote.voter.idx()].is_some() {
+                    return false;
+                }
+                sp.first_vote[vote.voter.idx()] = Some(None);
+                sp.skip_stake += stake.0;
+                sp.skip_or_fallback.add(vote.voter, stake);
+                true
+            }
+            VoteKind::NotarFallback(block) => {
+                let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
+                if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
+                    return false;
+                }
+                stored.push(block);
+                SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
+                true
+            }
+            VoteKind::SkipFallback => sp.skip_or_fallback.add(vote.voter, stake),
+            VoteKind::Final => sp.final_votes.add(vote.voter, stake),
+        }
     }
 
     /// Checks a certificate received from another validator: its signers
@@ -355,6 +398,73 @@ impl Pool {
         self.slots
             .get(slot)
             .is_some_and(|sp| sp.skip_stake == 0 && sp.notar.len() == 1 && sp.notar[0].0 == block)
+    }
+
+    /// A lower bound, in lamports, on the stake of further votes for `slot`
+    /// that must be stored before one of them can complete a certificate
+    /// or, when `watch` is given, emit SafeToNotar or SafeToSkip: any votes
+    /// for `slot` of less stake in total, of any kinds and voters, only
+    /// change the tallies. `watch` is the validator's fallback-event state
+    /// in a slot it voted in (`None` before it voted there: then votes
+    /// cannot emit those events, section 2.5).
+    ///
+    /// Every quantity a threshold is checked on (`notar(b)`, notar-or-
+    /// fallback per block, skip-or-fallback, final, `skip(s) + notar(b)`,
+    /// `skip(s) + sum notar - max notar`) grows by at most a vote's stake,
+    /// so the bound is the least gap between such a quantity and a
+    /// threshold not yet acted on (Table 6: 80% fast-finalization, 60% the
+    /// others; SafeToNotar 40%, or 60% with skip, its 20% condition left
+    /// out; SafeToSkip 40%), a block with no votes yet included.
+    pub fn quiet_stake(&self, slot: Slot, watch: Option<FallbackWatch<'_>>) -> u64 {
+        let [t40, t60, t80] = self.thresholds_lamports;
+        let empty = SlotPool::default();
+        let sp = self.slots.get(slot).unwrap_or(&empty);
+        // A block with no votes yet: its notarization (or notar-fallback).
+        let mut quiet = t60;
+        for (b, t) in &sp.notar {
+            if !sp.has(CertificateKind::FastFinalization, Some(*b)) {
+                quiet = quiet.min(t80.saturating_sub(t.stake));
+            }
+            if !sp.has(CertificateKind::Notarization, Some(*b)) {
+                quiet = quiet.min(t60.saturating_sub(t.stake));
+            }
+        }
+        // A notarization certificate stands in for a notar-fallback one
+        // (`SlotPool::certify`).
+        for (b, t) in &sp.notar_or_fallback {
+            if !sp.has(CertificateKind::NotarFallback, Some(*b))
+                && !sp.has(CertificateKind::Notarization, Some(*b))
+            {
+                quiet = quiet.min(t60.saturating_sub(t.stake));
+            }
+        }
+        if !sp.has(CertificateKind::Skip, None) {
+            quiet = quiet.min(t60.saturating_sub(sp.skip_or_fallback.stake));
+        }
+        if !sp.has(CertificateKind::Finalization, None) {
+            quiet = quiet.min(t60.saturating_sub(sp.final_votes.stake));
+        }
+        let Some(w) = watch else {
+            return quiet;
+        };
+        let skip = sp.skip_stake;
+        // SafeToNotar for a block with no votes yet, then for each other.
+        let safe_to_notar_gap = |notar: u64| {
+            t40.saturating_sub(notar)
+                .min(t60.saturating_sub(skip + notar))
+        };
+        quiet = quiet.min(safe_to_notar_gap(0));
+        for (b, t) in &sp.notar {
+            if w.voted_notar != Some(*b) && !w.safe_to_notar.contains(b) {
+                quiet = quiet.min(safe_to_notar_gap(t.stake));
+            }
+        }
+        if w.voted_notar.is_some() && !w.safe_to_skip {
+            let sum: u64 = sp.notar.iter().map(|(_, t)| t.stake).sum();
+            let max = sp.notar.iter().map(|(_, t)| t.stake).max().unwrap_or(0);
+            quiet = quiet.min(t40.saturating_sub(skip + sum - max));
+        }
+        quiet
     }
 
     /// Stake of SkipVotes in `slot` (`skip(s)`).

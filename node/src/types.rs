@@ -135,6 +135,12 @@ impl ValidatorSet {
         Stake(self.total)
     }
 
+    /// The least stake that reaches `percent`% of the total stake
+    /// ([`ValidatorSet::reaches`]), in lamports.
+    pub fn threshold_stake(&self, percent: u64) -> u64 {
+        (u128::from(self.total) * u128::from(percent)).div_ceil(100) as u64
+    }
+
     /// Whether `stake` is at least `percent`% of the total stake (exact,
     /// integer arithmetic).
     pub fn reaches(&self, stake: Stake, percent: u64) -> bool {
@@ -249,6 +255,19 @@ mod tests {
         assert!(!set.reaches(Stake(59), 60));
         assert!(set.reaches(Stake(80), 80));
         assert!(!set.reaches(Stake(79), 80));
+    }
+
+    #[test]
+    fn threshold_stake_is_the_least_that_reaches() {
+        let set = ValidatorSet::new(vec![33, 33, 34]);
+        for percent in [20, 40, 60, 80] {
+            let t = set.threshold_stake(percent);
+            assert!(set.reaches(Stake(t), percent), "{percent}%");
+            assert!(!set.reaches(Stake(t - 1), percent), "{percent}%");
+        }
+        assert_eq!(set.threshold_stake(60), 60);
+        let odd = ValidatorSet::new(vec![7, 7, 7]);
+        assert_eq!(odd.threshold_stake(60), 13, "12.6 rounds up");
     }
 
     #[test]
