@@ -128,12 +128,7 @@ pub fn run(
     let scenario = &loaded.scenario;
     let seed = options.seed.unwrap_or(scenario.seed);
     let duration = options.duration.unwrap_or(scenario.duration);
-    if duration.is_zero() || duration > crate::sim::MAX_DURATION {
-        anyhow::bail!(
-            "--duration: expected a duration > 0 and at most 30 days, got {:.2} days",
-            duration.as_secs_f64() / 86_400.0
-        );
-    }
+    crate::scenario::check_duration(duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
     let topology = whiteout_topologies::build(&scenario.topology, &loaded.base_dir())
         .with_context(|| format!("{}: topology", loaded.source_name()))?;
     let wall_start = Instant::now();

@@ -300,6 +300,19 @@ impl LoadedScenario {
     }
 }
 
+/// Checks a run's simulated duration (a scenario's or `--duration`): more
+/// than 0 and at most [`crate::sim::MAX_DURATION`] (30 days). The error
+/// says what is expected and what was given.
+pub fn check_duration(duration: Duration) -> Result<(), String> {
+    if duration.is_zero() || duration > crate::sim::MAX_DURATION {
+        return Err(format!(
+            "expected a duration > 0 and at most 30 days, got {:.2} days",
+            duration.as_secs_f64() / 86_400.0
+        ));
+    }
+    Ok(())
+}
+
 /// Reads and checks a scenario file; `None` loads the embedded default.
 ///
 /// # Errors
@@ -378,14 +391,8 @@ impl Scenario {
                 ),
             );
         }
-        if self.duration.is_zero() || self.duration > crate::sim::MAX_DURATION {
-            return bad(
-                "duration",
-                format!(
-                    "expected a duration > 0 and at most 30 days, got {:.2} days",
-                    self.duration.as_secs_f64() / 86_400.0
-                ),
-            );
+        if let Err(expected) = check_duration(self.duration) {
+            return bad("duration", expected);
         }
         if self.network.uplink_bandwidth_bps == 0 {
             return bad(

@@ -144,9 +144,9 @@ fn link_worker_changes_nothing() {
 }
 
 /// The simulator's delivery shortcuts (earliest certificate copy, moot
-/// votes, shred inboxes) are exact: delivering every message as its own
-/// event gives the same report, with and without faults (a Byzantine
-/// leader, lossy links, a crash and restart).
+/// votes, shred inboxes, quiet votes) are exact: delivering every message
+/// as its own event gives the same report, with and without faults (a
+/// Byzantine leader, lossy links, a crash and restart).
 #[test]
 fn shortcuts_change_nothing() {
     let default = scenario::load(None).expect("embedded default");

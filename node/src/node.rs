@@ -15,10 +15,9 @@
 //! returns `None`: messages to send, timers to set, events to record. Timers
 //! are never cancelled; a stale one is ignored when it fires.
 //!
-//! A driver that delivers votes in batches asks
-//! [`Node::vote_quiet_stake`] how much vote stake for a slot the validator
-//! can take without acting, and hands such votes to
-//! [`Node::handle_quiet_vote`] (no `now`, no outputs).
+//! A driver may ask [`Node::vote_quiet_stake`] how much vote stake for a
+//! slot the validator can take without acting, and hand such votes to
+//! [`Node::handle_quiet_vote`] instead (no `now`, no outputs).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -267,11 +266,9 @@ impl Node {
     pub fn handle_message(&mut self, now: Duration, from: ValidatorIndex, message: Message) {
         match message {
             Message::Vote(vote) => {
-                // Votes are signed: only the voter's own vote counts.
-                if vote.voter != from || !self.slot_in_range(vote.slot) {
-                    return;
+                if self.takes_vote(from, &vote) {
+                    self.store_vote(now, vote);
                 }
-                self.store_vote(now, vote);
             }
             Message::Certificate(cert) => self.on_certificate(now, cert),
             Message::Shred(shred) => self.on_shred(now, from, shred),
@@ -333,6 +330,12 @@ impl Node {
     }
 
     // ----- Votor -----
+
+    /// Whether a vote delivered from `from` is stored: votes are signed, so
+    /// only the voter's own counts, and only for a slot in range.
+    fn takes_vote(&self, from: ValidatorIndex, vote: &Vote) -> bool {
+        vote.voter == from && self.slot_in_range(vote.slot)
+    }
 
     fn slot_in_range(&self, slot: Slot) -> bool {
         let floor = self
@@ -943,7 +946,7 @@ impl Node {
     /// With debug assertions, when the vote would have made the validator
     /// act (the caller broke the bound).
     pub fn handle_quiet_vote(&mut self, from: ValidatorIndex, vote: Vote) {
-        if vote.voter != from || !self.slot_in_range(vote.slot) {
+        if !self.takes_vote(from, &vote) {
             return;
         }
         if cfg!(debug_assertions) {

@@ -186,13 +186,9 @@ impl Pool {
     /// When the voter is not in the validator set (a bug of the caller,
     /// which must drop such messages first).
     pub fn add_vote(&mut self, vote: Vote) -> Vec<Arc<Certificate>> {
-        if !self.count_vote(vote) {
+        let Some(sp) = Self::count_vote(&mut self.slots, &self.validators, vote) else {
             return Vec::new();
-        }
-        let sp = self
-            .slots
-            .get_mut(vote.slot)
-            .expect("a counted vote's slot");
+        };
         let v = &*self.validators;
         let slot = vote.slot;
         let reaches =
@@ -243,28 +239,33 @@ impl Pool {
     /// none, its slot's votes since [`Pool::quiet_stake`] (this one
     /// included) having less stake than that bound.
     pub fn add_quiet_vote(&mut self, vote: Vote) {
-        self.count_vote(vote);
+        Self::count_vote(&mut self.slots, &self.validators, vote);
     }
 
     /// Counts `vote` in its slot's tallies if the storage rules allow it
     /// (section 2.5: the first notar-or-skip vote, up to 3 notar-fallback
-    /// votes, the first skip-fallback, the first final); returns whether it
-    /// was stored.
+    /// votes, the first skip-fallback, the first final); returns its slot's
+    /// votes when it was stored. Over the Pool's fields, so that the caller
+    /// can read the validator set while it holds the slot.
     ///
     /// # Panics
     /// When the voter is not in the validator set.
-    fn count_vote(&mut self, vote: Vote) -> bool {
-        assert!(vote.voter.idx() < self.validators.len(), "unknown voter");
-        let stake = self.validators.stake(vote.voter);
-        let n = self.validators.len();
-        let sp = self.slots.get_or_default(vote.slot);
+    fn count_vote<'a>(
+        slots: &'a mut SlotMap<SlotPool>,
+        validators: &ValidatorSet,
+        vote: Vote,
+    ) -> Option<&'a mut SlotPool> {
+        assert!(vote.voter.idx() < validators.len(), "unknown voter");
+        let stake = validators.stake(vote.voter);
+        let n = validators.len();
+        let sp = slots.get_or_default(vote.slot);
         if sp.first_vote.is_empty() {
             sp.first_vote = vec![None; n];
         }
-        match vote.kind {
+        let stored = match vote.kind {
             VoteKind::Notar(block) => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return false;
+                    return None;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(Some(block));
                 SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
@@ -273,7 +274,7 @@ impl Pool {
             }
             VoteKind::Skip => {
                 if sp.first_vote[vote.voter.idx()].is_some() {
-                    return false;
+                    return None;
                 }
                 sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
@@ -283,7 +284,7 @@ impl Pool {
             VoteKind::NotarFallback(block) => {
                 let stored = sp.notar_fallback_votes.entry(vote.voter).or_default();
                 if stored.len() >= NOTAR_FALLBACK_VOTES_MAX || stored.contains(&block) {
-                    return false;
+                    return None;
                 }
                 stored.push(block);
                 SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
@@ -291,7 +292,8 @@ impl Pool {
             }
             VoteKind::SkipFallback => sp.skip_or_fallback.add(vote.voter, stake),
             VoteKind::Final => sp.final_votes.add(vote.voter, stake),
-        }
+        };
+        stored.then_some(sp)
     }
 
     /// Checks a certificate received from another validator: its signers
