@@ -1475,7 +1475,6 @@ impl Simulation {
             return self.broadcast_with_faults(message, &job);
         }
         let out = self.spare_deliveries.pop().unwrap_or_default();
-        let earliest_ns = job.earliest_arrival_ns(&self.net.model);
         match self.links.as_mut() {
             Some(LinkService::Inline(links)) => {
                 let Some(LinkReply::Fanout { out, .. }) =
@@ -1496,6 +1495,7 @@ impl Simulation {
                     placeholder: true,
                     pending: true,
                 });
+                let earliest_ns = job.earliest_arrival_ns(&self.net.model);
                 let slab = self.push_with_seq(earliest_ns, base_seq + 1, event);
                 self.submit(LinkJob::Fanout { slab, job, out });
             }
