@@ -56,14 +56,6 @@ struct SlotRecord {
 /// digits, to keep memory small for large validator sets).
 #[derive(Clone, Debug)]
 pub struct ValidatorStats {
-    /// Messages sent.
-    pub messages_sent: u64,
-    /// Bytes sent.
-    pub bytes_sent: u64,
-    /// Messages delivered to it.
-    pub messages_received: u64,
-    /// Bytes delivered to it.
-    pub bytes_received: u64,
     /// Finalization latency.
     pub finalization: LatencyHistogram,
     /// Notarization latency.
@@ -79,10 +71,6 @@ pub struct ValidatorStats {
 impl Default for ValidatorStats {
     fn default() -> Self {
         Self {
-            messages_sent: 0,
-            bytes_sent: 0,
-            messages_received: 0,
-            bytes_received: 0,
             finalization: LatencyHistogram::coarse(),
             notarization: LatencyHistogram::coarse(),
             slots_finalized: 0,
@@ -90,6 +78,21 @@ impl Default for ValidatorStats {
             slots_proposed: 0,
         }
     }
+}
+
+/// Message counters of one validator, kept apart from [`ValidatorStats`]
+/// and packed (32 bytes each, all validators in a few cache lines): a
+/// broadcast touches every recipient's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Messages sent (one per recipient).
+    pub messages_sent: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Messages delivered to it (counted when scheduled, not lost).
+    pub messages_received: u64,
+    /// Bytes delivered to it.
+    pub bytes_received: u64,
 }
 
 /// Latency histograms of the current second; replaced by their percentiles
@@ -118,8 +121,10 @@ struct Bucket {
 #[derive(Debug)]
 pub struct Collector {
     stakes: Vec<u64>,
-    /// Per-validator counters.
+    /// Per-validator histograms and slot counters.
     pub validators: Vec<ValidatorStats>,
+    /// Per-validator message counters.
+    pub traffic: Vec<Traffic>,
     finalization: LatencyHistogram,
     /// Finalization latency of pairs finalized by the fast-finalization
     /// certificate, and of the others.
@@ -156,6 +161,7 @@ impl Collector {
         Self {
             stakes,
             validators: vec![ValidatorStats::default(); n],
+            traffic: vec![Traffic::default(); n],
             finalization: LatencyHistogram::new(),
             finalization_fast: LatencyHistogram::new(),
             finalization_slow: LatencyHistogram::new(),
@@ -216,7 +222,7 @@ impl Collector {
 
     /// `count` messages of `bytes` each left validator `from`.
     pub fn sent(&mut self, from: usize, bytes: u32, count: u64) {
-        let v = &mut self.validators[from];
+        let v = &mut self.traffic[from];
         v.messages_sent += count;
         v.bytes_sent += count * u64::from(bytes);
     }
@@ -224,7 +230,7 @@ impl Collector {
     /// A message of `bytes` reaches validator `to` (counted when it is
     /// scheduled, not lost).
     pub fn received(&mut self, to: usize, bytes: u32) {
-        let v = &mut self.validators[to];
+        let v = &mut self.traffic[to];
         v.messages_received += 1;
         v.bytes_received += u64::from(bytes);
     }
@@ -626,8 +632,8 @@ impl Collector {
                 slots: counts,
                 transactions: tx_counts,
                 safety_violations: self.violation_count,
-                messages_sent: self.validators.iter().map(|v| v.messages_sent).sum(),
-                bytes_sent: self.validators.iter().map(|v| v.bytes_sent).sum(),
+                messages_sent: self.traffic.iter().map(|v| v.messages_sent).sum(),
+                bytes_sent: self.traffic.iter().map(|v| v.bytes_sent).sum(),
             },
             safety_evidence: self.violations.clone(),
             time_series,

@@ -264,6 +264,7 @@ fn build_report(
         .enumerate()
         .map(|(i, v)| {
             let stats = &sim.metrics.validators[i];
+            let traffic = &sim.metrics.traffic[i];
             let (finalization, notarization) = sim.metrics.validator_percentiles(i);
             ValidatorFigures {
                 index: i as u32,
@@ -281,10 +282,10 @@ fn build_report(
                 },
                 slots_finalized: stats.slots_finalized,
                 slots_proposed: stats.slots_proposed,
-                messages_sent: stats.messages_sent,
-                messages_received: stats.messages_received,
-                bytes_sent: stats.bytes_sent,
-                bytes_received: stats.bytes_received,
+                messages_sent: traffic.messages_sent,
+                messages_received: traffic.messages_received,
+                bytes_sent: traffic.bytes_sent,
+                bytes_received: traffic.bytes_received,
             }
         })
         .collect::<Vec<_>>();

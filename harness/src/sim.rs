@@ -164,6 +164,10 @@ struct SliceInboxes {
     /// Per recipient, the (ns, sequence) of the arrival that completes its
     /// slice ([`Inbox::completion`]), [`NO_COMPLETION`] for none or closed.
     completes: Vec<(u64, u64)>,
+    /// Per recipient, whether it needs no more shreds of this slice (its
+    /// inbox is then empty). Kept apart from the inboxes, like `completes`:
+    /// a relayed shred's copies read them for every recipient.
+    closed: Vec<bool>,
     /// The check queued for the slice: at most the earliest of
     /// `completes` (`None` when none is queued).
     queued: Option<(u64, u64)>,
@@ -175,6 +179,7 @@ impl SliceInboxes {
             shreds: Vec::new(),
             by_recipient: (0..n).map(|_| Inbox::default()).collect(),
             completes: vec![NO_COMPLETION; n],
+            closed: vec![false; n],
             queued: None,
         }
     }
@@ -182,11 +187,10 @@ impl SliceInboxes {
     /// Records `to`'s completion after its inbox changed. Returns the
     /// check to queue when it is earlier than the one queued.
     fn note_completion(&mut self, to: usize) -> Option<(u64, u64)> {
-        let inbox = &self.by_recipient[to];
-        let completes = if inbox.closed {
+        let completes = if self.closed[to] {
             None
         } else {
-            inbox.completion()
+            self.by_recipient[to].completion()
         };
         self.completes[to] = completes.unwrap_or(NO_COMPLETION);
         self.requeue(completes?)
@@ -213,8 +217,6 @@ struct Inbox {
     /// When the first-arrival announcement is queued (`None` before any
     /// arrival).
     announce_ns: Option<u64>,
-    /// The recipient needs no more shreds of this slice.
-    closed: bool,
     /// Shreds the recipient still needs to rebuild the slice.
     need: u32,
     /// The `need` earliest arrivals not yet handed over, a max-heap of
@@ -615,7 +617,7 @@ impl Simulation {
                 }
             }
         };
-        for (v, (messages, bytes)) in self.metrics.validators.iter_mut().zip(counters) {
+        for (v, (messages, bytes)) in self.metrics.traffic.iter_mut().zip(counters) {
             v.messages_received += messages;
             v.bytes_received += bytes;
         }
@@ -903,14 +905,14 @@ impl Simulation {
                 slice,
                 upto_seq,
             } => {
-                let inbox = self
+                let open = self
                     .inboxes
                     .get(&(block, slice))
-                    .map(|g| &g.by_recipient[to as usize]);
+                    .is_some_and(|g| !g.closed[to as usize]);
                 // An announcement to a recipient that already knows the
                 // block (from another slice) has nothing to do: its shreds
                 // only count toward the slice, at the completion check.
-                let valid = inbox.is_some_and(|i| !i.closed)
+                let valid = open
                     && !self.nodes[to as usize]
                         .node()
                         .is_some_and(|n| n.knows_block(block));
@@ -1016,15 +1018,13 @@ impl Simulation {
             return;
         };
         let inbox = &mut group.by_recipient[to as usize];
-        if inbox.announce_ns.is_none() || inbox.closed {
+        if inbox.announce_ns.is_none() || group.closed[to as usize] {
             group.completes[to as usize] = NO_COMPLETION;
             return;
         }
         if !node.needs_shred(block, slice) {
-            *inbox = Inbox {
-                closed: true,
-                ..Inbox::default()
-            };
+            *inbox = Inbox::default();
+            group.closed[to as usize] = true;
             group.completes[to as usize] = NO_COMPLETION;
             return;
         }
@@ -1560,7 +1560,7 @@ impl Simulation {
             let depart = self.uplink_depart(from, id.1);
             sent += 1;
             if self.chaos.is_none()
-                && (group.by_recipient[to].closed
+                && (group.closed[to]
                     || depart + self.net.one_way_ns(from, to) >= group.completes[to].0)
             {
                 // The recipient rebuilt the slice, or this copy arrives
@@ -1671,10 +1671,10 @@ impl Simulation {
         arrival: u64,
         (shred, index): (&Shred, u32),
     ) {
-        let inbox = &mut group.by_recipient[to];
-        if inbox.closed {
+        if group.closed[to] {
             return;
         }
+        let inbox = &mut group.by_recipient[to];
         if inbox.announce_ns.is_none() {
             let node = &self.nodes[to];
             if !node.needs_shred(shred.block, shred.slice) {
@@ -1938,6 +1938,7 @@ impl Simulation {
         for group in self.inboxes.values_mut() {
             group.by_recipient[v] = Inbox::default();
             group.completes[v] = NO_COMPLETION;
+            group.closed[v] = false;
         }
         for first in self.announced.values_mut() {
             first[v] = u64::MAX;

@@ -253,9 +253,11 @@ pub(super) enum LinkReply {
 /// forgotten, which only means their votes are delivered).
 const MOOT_SLOTS: usize = 256;
 
-/// Where validator `to`'s knowledge of `slot` sits in [`Links::moot`].
-fn moot_index(to: usize, slot: Slot) -> usize {
-    to * MOOT_SLOTS + slot.0 as usize % MOOT_SLOTS
+/// Where validator `to`'s knowledge of `slot` sits in [`Links::moot`], of
+/// `n` validators: slot-major, so that a broadcast's recipients read
+/// neighbouring entries.
+fn moot_index(n: usize, to: usize, slot: Slot) -> usize {
+    slot.0 as usize % MOOT_SLOTS * n + to
 }
 
 /// What is known moot at one validator for one slot.
@@ -277,7 +279,7 @@ pub(super) struct Links {
     /// certificate or of the earliest copy queued to it; [`NO_COPY`] for
     /// neither.
     certificate_due: BTreeMap<CertificateKey, Vec<(u64, u64)>>,
-    /// Per validator, a ring of [`MOOT_SLOTS`] slots.
+    /// A ring of [`MOOT_SLOTS`] slots, each with an entry per validator.
     moot: Vec<Moot>,
     /// Per validator, (messages, bytes) received since the last counters.
     received: Vec<(u64, u64)>,
@@ -313,7 +315,7 @@ impl Links {
                 None
             }
             LinkJob::VotesMoot { to, slot, block } => {
-                let entry = &mut self.moot[moot_index(to as usize, slot)];
+                let entry = &mut self.moot[moot_index(self.model.n, to as usize, slot)];
                 if entry.slot != slot {
                     *entry = Moot {
                         slot,
@@ -338,10 +340,10 @@ impl Links {
         }
     }
 
-    /// Whether a vote of `kind` for `slot` is known moot at `to` (`moot`:
-    /// [`Links::moot`]).
-    fn vote_moot(moot: &[Moot], to: usize, slot: Slot, kind: VoteKind) -> bool {
-        let entry = &moot[moot_index(to, slot)];
+    /// Whether a vote of `kind` for `slot` is known moot at `to` (`row`:
+    /// the entries of [`Links::moot`] where `slot` sits, one per validator).
+    fn vote_moot(row: &[Moot], to: usize, slot: Slot, kind: VoteKind) -> bool {
+        let entry = &row[to];
         entry.slot == slot
             && match kind {
                 VoteKind::Notar(b) => entry.notar == Some(b),
@@ -372,6 +374,13 @@ impl Links {
             FanoutKind::Certificate(key) if shortcuts => certificate_due.remove(&key),
             _ => None,
         };
+        let moot_row = match job.kind {
+            FanoutKind::Vote { slot, .. } => {
+                let first = moot_index(model.n, 0, slot);
+                &moot[first..first + model.n]
+            }
+            _ => &[],
+        };
         let mut count = |to: usize| {
             let r = &mut received[to];
             r.0 += 1;
@@ -401,7 +410,7 @@ impl Links {
             count(to);
             let wanted = !shortcuts
                 || match job.kind {
-                    FanoutKind::Vote { slot, kind } => !Self::vote_moot(moot, to, slot, kind),
+                    FanoutKind::Vote { slot, kind } => !Self::vote_moot(moot_row, to, slot, kind),
                     FanoutKind::Certificate(_) => {
                         copy_wanted(&mut due, model.n, to, (arrival, seq))
                     }
