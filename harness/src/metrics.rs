@@ -81,8 +81,9 @@ impl Default for ValidatorStats {
 }
 
 /// Message counters of one validator, kept apart from [`ValidatorStats`]
-/// and packed (32 bytes each, all validators in a few cache lines): a
-/// broadcast touches every recipient's counters.
+/// (whose histograms put each validator's counters hundreds of bytes
+/// apart): 32 bytes each, contiguous, since a broadcast touches every
+/// recipient's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Messages sent (one per recipient).

@@ -184,6 +184,14 @@ impl SliceInboxes {
         }
     }
 
+    /// Empties `to`'s inbox and forgets its completion; `closed`: whether
+    /// it needs no more shreds of the slice (else it starts afresh).
+    fn reset(&mut self, to: usize, closed: bool) {
+        self.by_recipient[to] = Inbox::default();
+        self.completes[to] = NO_COMPLETION;
+        self.closed[to] = closed;
+    }
+
     /// Records `to`'s completion after its inbox changed. Returns the
     /// check to queue when it is earlier than the one queued.
     fn note_completion(&mut self, to: usize) -> Option<(u64, u64)> {
@@ -1017,17 +1025,14 @@ impl Simulation {
         let Some(group) = self.inboxes.get_mut(&(block, slice)) else {
             return;
         };
-        let inbox = &mut group.by_recipient[to as usize];
-        if inbox.announce_ns.is_none() || group.closed[to as usize] {
+        if group.by_recipient[to as usize].announce_ns.is_none() || group.closed[to as usize] {
             group.completes[to as usize] = NO_COMPLETION;
             return;
         }
         if !node.needs_shred(block, slice) {
-            *inbox = Inbox::default();
-            group.closed[to as usize] = true;
-            group.completes[to as usize] = NO_COMPLETION;
-            return;
+            return group.reset(to as usize, true);
         }
+        let inbox = &mut group.by_recipient[to as usize];
         inbox.need = self
             .data_shreds_per_slice
             .saturating_sub(node.shreds_held(block, slice))
@@ -1936,9 +1941,7 @@ impl Simulation {
         c.generation[v] = c.generation[v].wrapping_add(1);
         c.ever_crashed[v] = true;
         for group in self.inboxes.values_mut() {
-            group.by_recipient[v] = Inbox::default();
-            group.completes[v] = NO_COMPLETION;
-            group.closed[v] = false;
+            group.reset(v, false);
         }
         for first in self.announced.values_mut() {
             first[v] = u64::MAX;
