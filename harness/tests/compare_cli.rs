@@ -9,7 +9,7 @@ use common::whiteout_output as whiteout;
 use whiteout_results::testdata::sample_report;
 use whiteout_results::Report;
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> common::ScratchDir {
     common::temp_dir(&format!("compare-{name}"))
 }
 
@@ -27,7 +27,7 @@ fn p(path: &Path) -> &str {
 
 /// Baseline and a candidate whose p99 finalization latency is 20% higher
 /// and throughput 3% lower.
-fn pair(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+fn pair(name: &str) -> (common::ScratchDir, PathBuf, PathBuf) {
     let dir = scratch(name);
     let base = run_dir(&dir, "base", &sample_report());
     let mut worse = sample_report();
@@ -92,7 +92,6 @@ fn compare_exit_codes_follow_thresholds() {
     // report.json paths work as well as run directories.
     let (code, _, _) = whiteout(&["compare", p(&base.join("report.json")), p(&base)]);
     assert_eq!(code, 0);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -147,7 +146,6 @@ fn compare_bad_input_exits_2_naming_the_culprit() {
         err.contains(&missing.join("report.json").display().to_string()),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -170,5 +168,4 @@ fn compare_refuses_different_scenarios_unless_forced() {
     let (code, out, _) = whiteout(&["compare", p(&base), p(&cand), "--force"]);
     assert_eq!(code, 0);
     assert!(out.contains("although the scenarios differ"), "{out}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,12 +2,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::whiteout_output as whiteout;
 use whiteout_results::testdata::sample_incomplete_report;
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> common::ScratchDir {
     common::temp_dir(&format!("report-{name}"))
 }
 
@@ -31,7 +29,6 @@ fn report_renders_a_run_dir_deterministically() {
     assert_eq!(code, 0, "{err}");
     let second: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert!(first == second, "re-rendering changed the output");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -58,5 +55,4 @@ fn report_names_the_bad_file() {
         err.contains("report.json: not a valid whiteout report: missing field"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

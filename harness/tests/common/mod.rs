@@ -2,6 +2,8 @@
 //! scratch directories. Each test file uses only some of them.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,13 +22,38 @@ pub fn whiteout_output(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// An empty scratch directory `whiteout-<name>-<pid>` under the system's
-/// temporary directory.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// An empty scratch directory `whiteout-<name>-<random>` under the system's
+/// temporary directory, removed with everything in it when dropped (also
+/// when the test fails), so test runs leave nothing behind.
+pub fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir(
+        tempfile::Builder::new()
+            .prefix(&format!("whiteout-{name}-"))
+            .tempdir()
+            .unwrap(),
+    )
+}
+
+/// A scratch directory from [`temp_dir`]; derefs to its path.
+pub struct ScratchDir(tempfile::TempDir);
+
+impl Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<OsStr> for ScratchDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.path().as_os_str()
+    }
 }
 
 /// A path in the repository, from its root.
