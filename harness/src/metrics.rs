@@ -133,8 +133,12 @@ pub struct Collector {
     finalization_slow: LatencyHistogram,
     notarization: LatencyHistogram,
     tx_latency: LatencyHistogram,
-    /// Closed time buckets; the last one may still be open.
+    /// Per-second buckets; those from `live_from` on may still be open.
     buckets: Vec<Bucket>,
+    /// Index of the earliest bucket that may still hold live histograms:
+    /// those before it are closed (so that opening a second closes only
+    /// the seconds since the last one, not every second of the run).
+    live_from: usize,
     slots: BTreeMap<Slot, SlotRecord>,
     counts: SlotCounts,
     fast_stake: u128,
@@ -169,6 +173,7 @@ impl Collector {
             notarization: LatencyHistogram::new(),
             tx_latency: LatencyHistogram::new(),
             buckets: vec![Bucket::default()],
+            live_from: 0,
             slots: BTreeMap::new(),
             counts: SlotCounts::default(),
             fast_stake: 0,
@@ -199,11 +204,12 @@ impl Collector {
     fn bucket_latency(&mut self, now_ns: u64) -> &mut BucketLatency {
         let i = (now_ns / NS_PER_S) as usize;
         self.bucket(now_ns);
-        for b in self.buckets[..i].iter_mut() {
+        for b in self.buckets[self.live_from.min(i)..i].iter_mut() {
             if let Some(live) = b.live.take() {
                 b.closed_ms = Self::bucket_percentiles(&live);
             }
         }
+        self.live_from = i;
         self.buckets[i].live.get_or_insert_with(|| {
             Box::new(BucketLatency {
                 finalization: LatencyHistogram::coarse(),
