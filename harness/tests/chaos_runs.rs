@@ -215,7 +215,11 @@ duration_min = "2s"
 duration_max = "6s"
 max_stake = 0.2
 "#;
-    let a = strip(run_text("det", text));
-    let b = strip(run_text("det", text));
+    // One file run twice: the report names its path (`reproduce`).
+    let dir = temp_dir("chaos-det");
+    let file = dir.join("det.toml");
+    std::fs::write(&file, text).unwrap();
+    let a = strip(run_file(&file));
+    let b = strip(run_file(&file));
     assert_eq!(a, b);
 }
