@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use common::{repo, temp_dir, whiteout};
+use common::{repo, temp_dir, whiteout, ScratchDir};
 use whiteout::runner::{run, RunOptions};
 use whiteout::scenario;
 use whiteout_results::Report;
@@ -18,10 +18,17 @@ fn run_file(path: &Path) -> Report {
         .report
 }
 
-fn run_text(name: &str, text: &str) -> Report {
+/// Writes scenario `text` as `<name>.toml` in a fresh scratch directory
+/// (kept while the returned guard lives); returns the guard and the path.
+fn scenario_file(name: &str, text: &str) -> (ScratchDir, PathBuf) {
     let dir = temp_dir(&format!("chaos-{name}"));
     let file = dir.join(format!("{name}.toml"));
     std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+fn run_text(name: &str, text: &str) -> Report {
+    let (_dir, file) = scenario_file(name, text);
     run_file(&file)
 }
 
@@ -216,9 +223,7 @@ duration_max = "6s"
 max_stake = 0.2
 "#;
     // One file run twice: the report names its path (`reproduce`).
-    let dir = temp_dir("chaos-det");
-    let file = dir.join("det.toml");
-    std::fs::write(&file, text).unwrap();
+    let (_dir, file) = scenario_file("det", text);
     let a = strip(run_file(&file));
     let b = strip(run_file(&file));
     assert_eq!(a, b);
