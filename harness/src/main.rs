@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            cmd::err(format_args!("error: {error:#}"));
             ExitCode::from(2)
         }
     }

@@ -94,6 +94,25 @@ fn compare_exit_codes_follow_thresholds() {
     assert_eq!(code, 0);
 }
 
+/// `whiteout compare a b | head -1`: once the reader has quit, the exit
+/// code still tells whether a threshold broke (it used to panic: 101).
+#[test]
+fn compare_keeps_its_exit_code_when_the_reader_is_gone() {
+    let (_dir, base, cand) = pair("reader-gone");
+    let (code, err) = common::whiteout_reader_gone(&["compare", p(&base), p(&cand)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let (code, err) = common::whiteout_reader_gone(&[
+        "compare",
+        p(&base),
+        p(&cand),
+        "--threshold",
+        "throughput_tps=-1%",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("threshold broken: throughput_tps"), "{err}");
+}
+
 #[test]
 fn compare_bad_input_exits_2_naming_the_culprit() {
     let (dir, base, cand) = pair("bad");

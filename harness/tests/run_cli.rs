@@ -85,6 +85,30 @@ fn a_small_run_writes_report_html_and_charts() {
         .contains("--seed 3"));
 }
 
+/// `whiteout run … | head -3`: once the reader has quit, the run still
+/// writes its report and exits 0 (printing the summary used to panic: 101).
+#[test]
+fn a_run_whose_reader_is_gone_still_writes_its_report() {
+    let dir = temp_dir("reader-gone");
+    let file = dir.join("small.toml");
+    std::fs::write(
+        &file,
+        "name = \"small\"\nduration = \"5s\"\n[topology]\nkind = \"uniform\"\nvalidators = 4\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let (code, err) = common::whiteout_reader_gone(&[
+        "run",
+        file.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out_dir.join("report.json").exists());
+}
+
 #[test]
 fn sigint_leaves_a_valid_report_marked_incomplete() {
     let dir = temp_dir("sigint");

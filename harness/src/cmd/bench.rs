@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 
 use crate::runner::{self, RunOptions};
@@ -47,25 +48,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for i in 0..args.repeat.max(1) {
         let outcome = runner::run(&loaded, &options, &stop)?;
         let r = &outcome.report.resources;
-        println!(
-            "run {}: {:.1} s simulated in {:.2} s wall = {:.1}x real time, peak RSS {:.0} MiB",
+        let shown = super::out(format_args!(
+            "run {}: {:.1} s simulated in {:.2} s wall = {:.1}x real time, peak RSS {:.0} MiB\n",
             i + 1,
             outcome.report.scenario.simulated_s,
             r.wall_s,
             r.sim_s_per_wall_s,
             r.peak_rss_bytes as f64 / 1048576.0
-        );
+        ))
+        .context("writing to standard output")?;
+        if !shown {
+            // Nobody reads the figures any more (`whiteout bench | head -1`).
+            return Ok(ExitCode::SUCCESS);
+        }
         speeds.push(r.sim_s_per_wall_s);
         threads = r.threads;
         peak = peak.max(r.peak_rss_bytes);
     }
     speeds.sort_by(f64::total_cmp);
     let median = speeds[speeds.len() / 2];
-    println!(
-        "median: {median:.1} simulated s per wall s ({:.1} s wall per simulated hour); peak RSS {:.0} MiB; {} CPUs, {threads} simulator thread(s)",
+    super::out(format_args!(
+        "median: {median:.1} simulated s per wall s ({:.1} s wall per simulated hour); peak RSS {:.0} MiB; {} CPUs, {threads} simulator thread(s)\n",
         3600.0 / median,
         peak as f64 / 1048576.0,
         std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    ))
+    .context("writing to standard output")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use whiteout_results::compare::{self, Source, Thresholds};
 
 /// Output format of `whiteout compare`.
@@ -79,15 +80,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         &thresholds,
         args.force,
     )?;
-    match args.format {
-        Format::Markdown => print!("{}", comparison.to_markdown()),
-        Format::Json => print!("{}", comparison.to_json()),
-    }
+    let text = match args.format {
+        Format::Markdown => comparison.to_markdown(),
+        Format::Json => comparison.to_json(),
+    };
+    super::out(format_args!("{text}")).context("writing the comparison to standard output")?;
     if comparison.is_broken() {
-        eprintln!(
+        super::err(format_args!(
             "whiteout compare: threshold broken: {}",
             comparison.broken.join(", ")
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -29,7 +29,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let written = whiteout_results::render_run_dir(&report, &dir)
         .with_context(|| format!("rendering {}", file.display()))?;
     for path in written {
-        println!("{}", path.display());
+        let shown = super::out(format_args!("{}\n", path.display()))
+            .context("writing the file list to standard output")?;
+        if !shown {
+            break;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -65,31 +65,40 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         threads: args.threads,
     };
     let outcome = runner::run(&loaded, &options, &stop)?;
-    print!("{}", runner::summary_table(&outcome.report));
+    let mut text = runner::summary_table(&outcome.report);
     if let Some(path) = &outcome.report_path {
-        println!("report: {}", path.display());
+        text += &format!("report: {}\n", path.display());
+    }
+    // The report is written; a summary nobody can read does not change the
+    // run's verdict, so a failed write is said, not returned.
+    if let Err(e) = super::out(format_args!("{text}")) {
+        super::err(format_args!(
+            "whiteout run: writing the summary to standard output: {e}"
+        ));
     }
     let r = &outcome.report;
     if r.summary.safety_violations > 0 {
-        eprintln!(
+        super::err(format_args!(
             "SAFETY VIOLATED: {} violation(s) (seed {}). Reproduce with: {}",
             r.summary.safety_violations, r.scenario.seed, r.scenario.reproduce
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
     if let Some(v) = r.verdicts.as_ref().filter(|v| !v.liveness_ok) {
-        eprintln!(
+        super::err(format_args!(
             "LIVENESS VIOLATED: no new finalization for {:.1}s from {:.1}s, more than [expect] max_stall = {:.1}s (seed {}). Reproduce with: {}",
             v.longest_stall_s,
             v.longest_stall_start_s,
             v.max_stall_s.unwrap_or_default(),
             r.scenario.seed,
             r.scenario.reproduce
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
     if outcome.interrupted {
-        eprintln!("interrupted: partial report written (complete = false)");
+        super::err(format_args!(
+            "interrupted: partial report written (complete = false)"
+        ));
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)

@@ -60,3 +60,22 @@ impl AsRef<OsStr> for ScratchDir {
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
+
+/// Runs `whiteout` with `args` and its standard output on a pipe whose
+/// reader is already gone (as in `whiteout … | head -1` once `head` has
+/// quit): every write to it fails with a broken pipe. Returns (exit code,
+/// stderr).
+pub fn whiteout_reader_gone(args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = whiteout()
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
