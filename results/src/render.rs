@@ -49,7 +49,11 @@ mod tests {
 
     #[test]
     fn writes_charts_and_html_and_names_unwritable_dir() {
-        let dir = std::env::temp_dir().join(format!("whiteout-render-{}", std::process::id()));
+        let scratch = tempfile::Builder::new()
+            .prefix("whiteout-render-")
+            .tempdir()
+            .unwrap();
+        let dir = scratch.path().join("run");
         let written = render_run_dir(&sample_report(), &dir).unwrap();
         assert_eq!(written.len(), 13);
         assert!(written.iter().all(|p| p.is_file()), "{written:?}");
@@ -60,6 +64,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("report.html"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -37,11 +37,13 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("whiteout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory `whiteout-<name>-<random>` under the system temp dir,
+/// removed when dropped (also when the test fails).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("whiteout-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// What Chromium made of a page.
@@ -135,9 +137,9 @@ fn report_html_renders_in_chromium_without_console_messages() {
         ("incomplete", sample_incomplete_report()),
     ] {
         let scratch = scratch_dir(&format!("chromium-{name}"));
-        let run = scratch.join("run");
+        let run = scratch.path().join("run");
         render_run_dir(&report, &run).unwrap();
-        let rendered = render(&chromium, &run.join("report.html"), &scratch);
+        let rendered = render(&chromium, &run.join("report.html"), scratch.path());
         assert!(
             rendered.console.is_empty(),
             "{name}: console messages:\n{}",
@@ -153,7 +155,6 @@ fn report_html_renders_in_chromium_without_console_messages() {
             "{name}: screenshot is {:.1}% non-white: blank?",
             non_white * 100.0
         );
-        std::fs::remove_dir_all(&scratch).unwrap();
     }
 }
 
@@ -163,13 +164,13 @@ fn report_html_renders_in_chromium_without_console_messages() {
 fn chromium_checks_catch_a_broken_page() {
     let Some(chromium) = chromium() else { return };
     let scratch = scratch_dir("chromium-broken");
-    let page = scratch.join("broken.html");
+    let page = scratch.path().join("broken.html");
     std::fs::write(
         &page,
         "<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>",
     )
     .unwrap();
-    let rendered = render(&chromium, &page, &scratch);
+    let rendered = render(&chromium, &page, scratch.path());
     assert!(
         rendered
             .console
@@ -183,5 +184,4 @@ fn chromium_checks_catch_a_broken_page() {
         colours < 64 && non_white < 0.05,
         "a blank page passed the colour check: {colours} colours, {non_white}"
     );
-    std::fs::remove_dir_all(&scratch).unwrap();
 }

@@ -736,12 +736,14 @@ mod tests {
         }
     }
 
-    /// A fresh directory under the system temp dir for files written by one test.
-    fn temp_dir(test: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("whiteout-topologies-{}-{test}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A fresh directory `whiteout-topologies-<test>-<random>` under the
+    /// system temp dir for files written by one test, removed when dropped
+    /// (also when the test fails).
+    fn temp_dir(test: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("whiteout-topologies-{test}-"))
+            .tempdir()
+            .unwrap()
     }
 
     fn config_error(config: &TopologyConfig) -> String {
@@ -951,7 +953,8 @@ mod tests {
 
     #[test]
     fn csv_columns_by_header_name_and_relative_paths() {
-        let dir = temp_dir("columns");
+        let scratch = temp_dir("columns");
+        let dir = scratch.path();
         std::fs::write(
             dir.join("data.csv"),
             "data_center, extra ,longitude,latitude,active_stake_lamports,identity\n\
@@ -964,7 +967,7 @@ mod tests {
             top: None,
             ..TopologyConfig::default()
         };
-        let t = build(&config, &dir).unwrap();
+        let t = build(&config, dir).unwrap();
         assert_eq!(t.name, "data n=2, geographic");
         assert_eq!(t.validators[0], {
             let mut v = located("big", 300, 52.5, 13.4);
@@ -980,7 +983,7 @@ mod tests {
                 top: Some(3),
                 ..config.clone()
             },
-            &dir,
+            dir,
         )
         .unwrap_err()
         .to_string();
@@ -993,7 +996,7 @@ mod tests {
                 csv: Some("nope.csv".into()),
                 ..config
             },
-            &dir,
+            dir,
         )
         .unwrap_err()
         .to_string();
@@ -1001,12 +1004,12 @@ mod tests {
             err.starts_with("topology.csv: cannot read ") && err.contains("nope.csv"),
             "{err}"
         );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn missing_location_error_names_file_row_and_fields() {
-        let dir = temp_dir("missing");
+        let scratch = temp_dir("missing");
+        let dir = scratch.path();
         std::fs::write(dir.join("data.csv"), format!("{HEADER}a,5,1,1,\nb,4,,,\n")).unwrap();
         let config = TopologyConfig {
             csv: Some("data.csv".into()),
@@ -1014,7 +1017,7 @@ mod tests {
             missing_location: "error".into(),
             ..TopologyConfig::default()
         };
-        let err = build(&config, &dir).unwrap_err().to_string();
+        let err = build(&config, dir).unwrap_err().to_string();
         assert!(err.contains("data.csv: row 3, column latitude:"), "{err}");
         assert!(err.contains("topology.missing_location"), "{err}");
         let t = build(
@@ -1022,7 +1025,7 @@ mod tests {
                 missing_location: "drop".into(),
                 ..config.clone()
             },
-            &dir,
+            dir,
         )
         .unwrap();
         assert_eq!(t.validators.len(), 1);
@@ -1036,7 +1039,6 @@ mod tests {
             err,
             "topology.top: expected 1..=1 (validators with a location in data), got 2"
         );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
