@@ -253,13 +253,13 @@ pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read: {error}")]
     Read {
         /// The file.
         file: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
+        /// Why (in the message, not chained as a source, so that `{:#}`
+        /// does not say it twice).
+        error: std::io::Error,
     },
     /// The TOML is malformed or a field has the wrong type.
     #[error("{file}: field `{field}`: {message}")]
@@ -320,9 +320,9 @@ pub fn check_duration(duration: Duration) -> Result<(), String> {
 pub fn load(path: Option<&Path>) -> Result<LoadedScenario, ScenarioError> {
     let (text, file) = match path {
         Some(p) => (
-            std::fs::read_to_string(p).map_err(|source| ScenarioError::Read {
+            std::fs::read_to_string(p).map_err(|error| ScenarioError::Read {
                 file: p.display().to_string(),
-                source,
+                error,
             })?,
             p.display().to_string(),
         ),

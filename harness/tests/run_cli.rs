@@ -27,6 +27,29 @@ fn invalid_scenario_names_file_and_field() {
     assert!(!dir.join("out").join("report.json").exists());
 }
 
+/// A file that cannot be read, the scenario or the CSV it names: the error
+/// names it and gives the system's reason once.
+#[test]
+fn unreadable_files_are_named_with_their_reason_once() {
+    let dir = temp_dir("unreadable");
+    let file = dir.join("csv.toml");
+    std::fs::write(
+        &file,
+        "name = \"csv\"\n[topology]\nkind = \"csv\"\ncsv = \"nope.csv\"\n",
+    )
+    .unwrap();
+    for (scenario, named) in [
+        (dir.join("nope.toml"), "nope.toml: cannot read: "),
+        (file, "topology.csv: cannot read "),
+    ] {
+        let out = whiteout().arg("run").arg(&scenario).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{stderr}");
+        assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
+    }
+}
+
 #[test]
 fn unknown_field_in_scenario_is_rejected() {
     let dir = temp_dir("unknown");

@@ -509,12 +509,13 @@ pub enum TopologyError {
         message: String,
     },
     /// The file named by `topology.csv` could not be read.
-    #[error("topology.csv: cannot read {}: {source}", .path.display())]
+    #[error("topology.csv: cannot read {}: {error}", .path.display())]
     Read {
         /// The resolved path (joined to the scenario's directory).
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not chained as a source, so that
+        /// `{:#}` does not say it twice).
+        error: std::io::Error,
     },
     /// A validator CSV is malformed or inconsistent, e.g.
     /// `data.csv: row 17, column active_stake_lamports: expected an unsigned integer, got "abc"`.
@@ -620,9 +621,9 @@ pub fn build(config: &TopologyConfig, base_dir: &Path) -> Result<Topology, Topol
         ),
         Some(csv) => {
             let path = base_dir.join(csv);
-            let text = std::fs::read_to_string(&path).map_err(|source| TopologyError::Read {
+            let text = std::fs::read_to_string(&path).map_err(|error| TopologyError::Read {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let label = csv.file_stem().map_or_else(
                 || csv.display().to_string(),
