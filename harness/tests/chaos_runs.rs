@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use common::{repo, temp_dir, whiteout, ScratchDir};
+use common::{repo, scenario_file, temp_dir, whiteout};
 use whiteout::runner::{run, RunOptions};
 use whiteout::scenario;
 use whiteout_results::Report;
@@ -18,17 +18,8 @@ fn run_file(path: &Path) -> Report {
         .report
 }
 
-/// Writes scenario `text` as `<name>.toml` in a fresh scratch directory
-/// (kept while the returned guard lives); returns the guard and the path.
-fn scenario_file(name: &str, text: &str) -> (ScratchDir, PathBuf) {
-    let dir = temp_dir(&format!("chaos-{name}"));
-    let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, text).unwrap();
-    (dir, file)
-}
-
 fn run_text(name: &str, text: &str) -> Report {
-    let (_dir, file) = scenario_file(name, text);
+    let (_dir, file) = scenario_file(&format!("chaos-{name}"), text);
     run_file(&file)
 }
 
@@ -223,7 +214,7 @@ duration_max = "6s"
 max_stake = 0.2
 "#;
     // One file run twice: the report names its path (`reproduce`).
-    let (_dir, file) = scenario_file("det", text);
+    let (_dir, file) = scenario_file("chaos-det", text);
     let a = strip(run_file(&file));
     let b = strip(run_file(&file));
     assert_eq!(a, b);

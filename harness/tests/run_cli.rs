@@ -5,13 +5,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{temp_dir, whiteout};
+use common::{scenario_file, temp_dir, whiteout};
 
 #[test]
 fn invalid_scenario_names_file_and_field() {
-    let dir = temp_dir("invalid");
-    let file = dir.join("bad.toml");
-    std::fs::write(&file, "name = \"bad\"\n[load]\ntx_per_s = -5.0\n").unwrap();
+    let (dir, file) = scenario_file("bad", "name = \"bad\"\n[load]\ntx_per_s = -5.0\n");
     let out = whiteout()
         .arg("run")
         .arg(&file)
@@ -31,13 +29,10 @@ fn invalid_scenario_names_file_and_field() {
 /// names it and gives the system's reason once.
 #[test]
 fn unreadable_files_are_named_with_their_reason_once() {
-    let dir = temp_dir("unreadable");
-    let file = dir.join("csv.toml");
-    std::fs::write(
-        &file,
+    let (dir, file) = scenario_file(
+        "csv",
         "name = \"csv\"\n[topology]\nkind = \"csv\"\ncsv = \"nope.csv\"\n",
-    )
-    .unwrap();
+    );
     for (scenario, named) in [
         (dir.join("nope.toml"), "nope.toml: cannot read: "),
         (file, "topology.csv: cannot read "),
@@ -52,9 +47,7 @@ fn unreadable_files_are_named_with_their_reason_once() {
 
 #[test]
 fn unknown_field_in_scenario_is_rejected() {
-    let dir = temp_dir("unknown");
-    let file = dir.join("typo.toml");
-    std::fs::write(&file, "[protocol]\ndelta_blok = \"400ms\"\n").unwrap();
+    let (_dir, file) = scenario_file("typo", "[protocol]\ndelta_blok = \"400ms\"\n");
     let out = whiteout().arg("run").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -66,13 +59,7 @@ fn unknown_field_in_scenario_is_rejected() {
 
 #[test]
 fn a_small_run_writes_report_html_and_charts() {
-    let dir = temp_dir("small");
-    let file = dir.join("small.toml");
-    std::fs::write(
-        &file,
-        "name = \"small\"\nduration = \"10s\"\n[topology]\nkind = \"uniform\"\nvalidators = 6\n[load]\ntx_per_s = 100.0\n",
-    )
-    .unwrap();
+    let (dir, file) = scenario_file("small", "name = \"small\"\nduration = \"10s\"\n[topology]\nkind = \"uniform\"\nvalidators = 6\n[load]\ntx_per_s = 100.0\n");
     let out_dir = dir.join("out");
     let out = whiteout()
         .arg("run")
@@ -112,13 +99,10 @@ fn a_small_run_writes_report_html_and_charts() {
 /// writes its report and exits 0 (printing the summary used to panic: 101).
 #[test]
 fn a_run_whose_reader_is_gone_still_writes_its_report() {
-    let dir = temp_dir("reader-gone");
-    let file = dir.join("small.toml");
-    std::fs::write(
-        &file,
+    let (dir, file) = scenario_file(
+        "small",
         "name = \"small\"\nduration = \"5s\"\n[topology]\nkind = \"uniform\"\nvalidators = 4\n",
-    )
-    .unwrap();
+    );
     let out_dir = dir.join("out");
     let (code, err) = common::whiteout_reader_gone(&[
         "run",

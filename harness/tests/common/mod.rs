@@ -61,6 +61,16 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+/// Writes scenario `text` as `<name>.toml` in a fresh scratch directory
+/// `whiteout-<name>-<random>` (kept while the returned guard lives);
+/// returns the guard and the file's path.
+pub fn scenario_file(name: &str, text: &str) -> (ScratchDir, PathBuf) {
+    let dir = temp_dir(name);
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
 /// Runs `whiteout` with `args` and its standard output on a pipe whose
 /// reader is already gone (as in `whiteout … | head -1` once `head` has
 /// quit): every write to it fails with a broken pipe. Returns (exit code,
