@@ -366,13 +366,24 @@ pub fn summary_table(report: &Report) -> String {
     }
     let r = &report.resources;
     out.push_str(&format!(
-        "  {:<26} {:.1}s wall, {:.0}x real time, peak RSS {:.0} MiB\n",
+        "  {:<26} {:.1}s wall, {}x real time, peak RSS {:.0} MiB\n",
         "resources",
         r.wall_s,
-        r.sim_s_per_wall_s,
+        speed_text(r.sim_s_per_wall_s),
         r.peak_rss_bytes as f64 / (1024.0 * 1024.0)
     ));
     out
+}
+
+/// Simulated seconds per wall second with at least two significant digits
+/// ("64", "4.8", "0.48"): a run of 1,000 validators is slower than real
+/// time, and "0x" said nothing.
+fn speed_text(sim_s_per_wall_s: f64) -> String {
+    match sim_s_per_wall_s {
+        x if x >= 10.0 => format!("{x:.0}"),
+        x if x >= 1.0 => format!("{x:.1}"),
+        x => format!("{x:.2}"),
+    }
 }
 
 fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
@@ -432,5 +443,18 @@ fn tracing_stats(sim: &Simulation) {
             sim.events_by_kind,
             sim.queue_len_max()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speed_text;
+
+    #[test]
+    fn speed_keeps_two_significant_digits() {
+        assert_eq!(speed_text(63.7), "64");
+        assert_eq!(speed_text(4.84), "4.8");
+        assert_eq!(speed_text(0.476), "0.48");
+        assert_eq!(speed_text(0.0), "0.00");
     }
 }
