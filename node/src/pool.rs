@@ -38,9 +38,12 @@ impl Tally {
 /// Votes and certificates of one slot.
 #[derive(Debug, Default)]
 struct SlotPool {
-    /// First notar-or-skip vote per validator (indexed by validator; empty
-    /// until the first vote): `Some(Some(hash))` notar, `Some(None)` skip.
-    first_vote: Vec<Option<Option<BlockHash>>>,
+    /// Validators whose first notar-or-skip vote is stored (section 2.5:
+    /// one per validator and slot); what it was is in the tallies. A bit
+    /// per validator: the Pool keeps `slots_retained` slots for every
+    /// validator, so with 1,000 validators this field is most of a run's
+    /// memory (it was 16 bytes per validator).
+    first_vote: SignerSet,
     /// Notar-fallback votes stored per validator (at most 3).
     notar_fallback_votes: BTreeMap<ValidatorIndex, Vec<BlockHash>>,
     /// NotarVote tally per block.
@@ -257,26 +260,20 @@ impl Pool {
     ) -> Option<&'a mut SlotPool> {
         assert!(vote.voter.idx() < validators.len(), "unknown voter");
         let stake = validators.stake(vote.voter);
-        let n = validators.len();
         let sp = slots.get_or_default(vote.slot);
-        if sp.first_vote.is_empty() {
-            sp.first_vote = vec![None; n];
-        }
         let stored = match vote.kind {
             VoteKind::Notar(block) => {
-                if sp.first_vote[vote.voter.idx()].is_some() {
+                if !sp.first_vote.insert(vote.voter) {
                     return None;
                 }
-                sp.first_vote[vote.voter.idx()] = Some(Some(block));
                 SlotPool::tally_mut(&mut sp.notar, block).add(vote.voter, stake);
                 SlotPool::tally_mut(&mut sp.notar_or_fallback, block).add(vote.voter, stake);
                 true
             }
             VoteKind::Skip => {
-                if sp.first_vote[vote.voter.idx()].is_some() {
+                if !sp.first_vote.insert(vote.voter) {
                     return None;
                 }
-                sp.first_vote[vote.voter.idx()] = Some(None);
                 sp.skip_stake += stake.0;
                 sp.skip_or_fallback.add(vote.voter, stake);
                 true
