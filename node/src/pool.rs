@@ -40,9 +40,9 @@ impl Tally {
 struct SlotPool {
     /// Validators whose first notar-or-skip vote is stored (section 2.5:
     /// one per validator and slot); what it was is in the tallies. A bit
-    /// per validator: the Pool keeps `slots_retained` slots for every
-    /// validator, so with 1,000 validators this field is most of a run's
-    /// memory (it was 16 bytes per validator).
+    /// per validator, because the Pool keeps `slots_retained` slots for
+    /// every validator: at 16 bytes per validator, as it was, this field
+    /// was most of a 1,000-validator run's memory.
     first_vote: SignerSet,
     /// Notar-fallback votes stored per validator (at most 3).
     notar_fallback_votes: BTreeMap<ValidatorIndex, Vec<BlockHash>>,
