@@ -83,7 +83,7 @@ pub enum Event {
         /// Its block, for kinds that name one.
         block: Option<BlockHash>,
     },
-    /// A block was finalized (section 2.6, Definition 14).
+    /// A block was finalized (section 2.5, Definition 14).
     Finalized {
         /// The block.
         block: BlockId,
@@ -387,11 +387,8 @@ impl Node {
         if self.pool.verify(&cert).is_none() {
             return;
         }
-        let slot = cert.slot;
         self.pool.add_certificate(cert.clone());
         self.on_new_certificate(now, cert);
-        // A certificate on a parent can enable SafeToNotar for a child.
-        self.check_fallback_events(now, slot.next());
     }
 
     /// A certificate was just stored: broadcast it (section 2.5: every new
@@ -434,6 +431,9 @@ impl Node {
                 }
             }
         }
+        // A certificate on a parent can enable SafeToNotar for a child
+        // (Definition 16), whether it was received or built here from votes.
+        self.check_fallback_events(now, slot.next());
     }
 
     /// Algorithm 1: upon BlockNotarized(s, hash(b)).
@@ -640,7 +640,7 @@ impl Node {
         }
     }
 
-    /// SafeToNotar and SafeToSkip (section 2.5, Definitions 15 and 16), and
+    /// SafeToNotar and SafeToSkip (section 2.5, Definition 16), and
     /// their handlers in Algorithm 1.
     #[inline]
     fn check_fallback_events(&mut self, now: Duration, slot: Slot) {

@@ -357,6 +357,41 @@ fn safe_to_notar_by_skip_plus_notar() {
 }
 
 #[test]
+fn safe_to_notar_waits_for_the_parent_certificate_the_node_builds_itself() {
+    // Definition 16: beyond a window's first slot, SafeToNotar(s, b) also
+    // needs a notar-fallback (or notarization) certificate on b's parent.
+    // Here the validator builds that certificate itself, from votes, after
+    // the child's votes are in: no later message about the child comes.
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    // Slot 2 times out: the validator skips the rest of the window.
+    node.handle_timer(1550 * MS, Timer::Timeout(Slot(2)));
+    let out = drain(&mut node);
+    assert!(own_votes(&out).contains(&(Slot(2), VoteKind::Skip)));
+    let b2 = BlockId {
+        slot: Slot(2),
+        hash: BlockHash(0xB2),
+    };
+    deliver_block(&mut node, 1600 * MS, b2, B1);
+    let out = votes(&mut node, 1610 * MS, 2, VoteKind::Notar(b2.hash), 4);
+    assert!(
+        own_votes(&out).is_empty(),
+        "notar(b2) = 40%, but B1 has no certificate yet"
+    );
+    // Own vote + 5 others = 60%: the validator builds B1's notarization.
+    let out = votes(&mut node, 1620 * MS, 1, VoteKind::Notar(B1.hash), 5);
+    assert!(certificates(&out).contains(&(CertificateKind::Notarization, Slot(1))));
+    // Its final vote for B1, then the fallback vote SafeToNotar(2, b2) asks.
+    assert_eq!(
+        own_votes(&out),
+        vec![
+            (Slot(1), VoteKind::Final),
+            (Slot(2), VoteKind::NotarFallback(b2.hash))
+        ],
+    );
+}
+
+#[test]
 fn safe_to_skip_at_40_percent_not_below() {
     let (mut node, _) = follower();
     deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
