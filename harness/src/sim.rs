@@ -258,11 +258,15 @@ impl Queued {
     /// Simulated time the queue can hold: 2^52 ns, about 52 days.
     const AT_NS_LIMIT: u64 = 1 << 52;
 
+    /// An event due at or beyond [`Queued::AT_NS_LIMIT`] is kept at the
+    /// limit: no run reaches it ([`MAX_DURATION`] is 30 days), so it never
+    /// fires either way (a client rate of one transaction per century, or a
+    /// 1 bit/s uplink, queue such events).
+    ///
     /// # Panics
-    /// When `at_ns` or `seq` do not fit (a run longer than
-    /// [`MAX_DURATION`], which scenarios are checked against).
+    /// When `seq` does not fit.
     fn new(at_ns: u64, seq: u64, slab: u32) -> Self {
-        assert!(at_ns < Self::AT_NS_LIMIT, "event beyond 52 simulated days");
+        let at_ns = at_ns.min(Self::AT_NS_LIMIT - 1);
         assert!(seq < 1 << 44, "more than 2^44 queued events");
         Self((u128::from(at_ns) << 76) | (u128::from(seq) << 32) | u128::from(slab))
     }
@@ -1115,7 +1119,10 @@ impl Simulation {
             );
         }
         let next = self.exponential_ns();
-        self.push(self.now_ns + next.max(1), SimEvent::ClientTransaction);
+        self.push(
+            self.now_ns.saturating_add(next.max(1)),
+            SimEvent::ClientTransaction,
+        );
     }
 
     fn jitter_ns(&mut self) -> u64 {
@@ -1328,7 +1335,11 @@ impl Simulation {
     /// Puts one message of `transmit_ns` on `from`'s uplink, after those
     /// queued before it; returns when it has left.
     fn uplink_depart(&mut self, from: usize, transmit_ns: u64) -> u64 {
-        let depart = self.net.uplink_free_ns[from].max(self.now_ns) + transmit_ns;
+        // Capped where the queue stops (nothing beyond it is delivered),
+        // so that a very slow uplink cannot overflow.
+        let depart = (self.net.uplink_free_ns[from].max(self.now_ns))
+            .saturating_add(transmit_ns)
+            .min(Queued::AT_NS_LIMIT);
         self.net.uplink_free_ns[from] = depart;
         depart
     }
@@ -1455,7 +1466,10 @@ impl Simulation {
             return;
         }
         let start = self.net.uplink_free_ns[from].max(self.now_ns);
-        self.net.uplink_free_ns[from] = start + count as u64 * id.1;
+        self.net.uplink_free_ns[from] = (count as u64)
+            .saturating_mul(id.1)
+            .saturating_add(start)
+            .min(Queued::AT_NS_LIMIT);
         let base_seq = self.seq;
         self.seq += count as u64;
         self.metrics.sent(from, bytes, count as u64);

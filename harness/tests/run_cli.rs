@@ -116,6 +116,29 @@ fn a_run_whose_reader_is_gone_still_writes_its_report() {
     assert!(out_dir.join("report.json").exists());
 }
 
+/// Values at the edge of what a scenario accepts run to the end. A 1 bit/s
+/// uplink and a client rate of one transaction in four months queue events
+/// beyond 52 simulated days: that used to panic (exit 101).
+#[test]
+fn extreme_valid_values_run_to_the_end() {
+    let (dir, file) = scenario_file(
+        "extreme",
+        "name = \"extreme\"\nduration = \"5s\"\n[topology]\nkind = \"uniform\"\nvalidators = 4\n\
+         latency_ms = 3600000.0\n[network]\nuplink_bandwidth_bps = 1\njitter_ms = 3600000.0\n\
+         [load]\ntx_per_s = 0.0000001\n[[fault]]\nkind = \"link\"\nat = \"1s\"\nvalidator = 0\n\
+         bandwidth_bps = 1\n",
+    );
+    let out_dir = dir.join("out");
+    let out = whiteout()
+        .args(["run", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(out_dir.join("report.json").exists());
+}
+
 #[test]
 fn sigint_leaves_a_valid_report_marked_incomplete() {
     let dir = temp_dir("sigint");
