@@ -108,6 +108,13 @@ pub enum RatePerHour {
     PerKind(BTreeMap<String, f64>),
 }
 
+/// The latest a fault may start or last: 30 days, the longest run.
+const TIME_MAX: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The longest delay a `vote_delayer` may hold each vote: 1 hour, as for a
+/// link's latency.
+const VOTE_DELAY_MAX: Duration = Duration::from_secs(3600);
+
 const TARGET_FIELDS: [&str; 7] = [
     "validator",
     "validators",
@@ -226,22 +233,33 @@ impl FaultSpec {
             |field: &str, text: &Option<String>| -> Result<Option<Duration>, ChaosError> {
                 text.as_deref()
                     .map(|t| match humantime::parse_duration(t) {
-                        Ok(d) if !d.is_zero() => Ok(d),
+                        Ok(d) if !d.is_zero() && d <= TIME_MAX => Ok(d),
                         _ => Err(err(
                             field,
-                            format!("expected a duration > 0 such as \"30s\", got {t:?}"),
+                            format!(
+                                "expected a duration > 0 and at most 30 days such as \"30s\", \
+                                 got {t:?}"
+                            ),
                         )),
                     })
                     .transpose()
             };
         let at = match self.at.as_deref() {
             None => None,
-            Some(t) => Some(humantime::parse_duration(t).map_err(|_| {
-                err(
-                    "at",
-                    format!("expected a time since the run start such as \"2m\", got {t:?}"),
-                )
-            })?),
+            Some(t) => Some(
+                humantime::parse_duration(t)
+                    .ok()
+                    .filter(|d| *d <= TIME_MAX)
+                    .ok_or_else(|| {
+                        err(
+                            "at",
+                            format!(
+                                "expected a time since the run start, at most 30 days, such as \
+                                 \"2m\", got {t:?}"
+                            ),
+                        )
+                    })?,
+            ),
         };
         // Start.
         let starts: Vec<&str> = [
@@ -604,14 +622,24 @@ impl FaultSpec {
                         Behaviour::WithholdingLeader { withhold_share: s }
                     }
                     "double_voter" => Behaviour::DoubleVoter,
-                    "vote_delayer" => Behaviour::VoteDelayer {
-                        delay: duration("delay", &self.delay)?.ok_or_else(|| {
+                    "vote_delayer" => {
+                        let delay = duration("delay", &self.delay)?.ok_or_else(|| {
                             err(
                                 "delay",
                                 "expected the delay of each vote, e.g. \"200ms\"".into(),
                             )
-                        })?,
-                    },
+                        })?;
+                        if delay > VOTE_DELAY_MAX {
+                            return Err(err(
+                                "delay",
+                                format!(
+                                    "expected at most an hour, got {:?}",
+                                    self.delay.as_deref().unwrap_or_default()
+                                ),
+                            ));
+                        }
+                        Behaviour::VoteDelayer { delay }
+                    }
                     "skip_always" => Behaviour::SkipAlways,
                     _ => {
                         return Err(err(

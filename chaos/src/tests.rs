@@ -276,6 +276,8 @@ fn parse_errors_name_fault_and_field() {
         ("kind = \"crash\"\nvalidator = 1\nat = \"soon\"", "at", "got \"soon\""),
         ("kind = \"crash\"\nvalidator = 1\nat = \"1s\"\nduration = \"0s\"", "duration", "duration > 0"),
         ("kind = \"crash\"\nvalidator = 1\nat = \"1s\"\nduration = \"-5s\"", "duration", "duration > 0"),
+        ("kind = \"crash\"\nvalidator = 1\nat = \"1s\"\nduration = \"31days\"", "duration", "at most 30 days"),
+        ("kind = \"crash\"\nvalidator = 1\nat = \"1000years\"", "at", "at most 30 days"),
         ("kind = \"crash\"\nat = \"1s\"", "target", "needs one of"),
         ("kind = \"crash\"\nvalidator = 1\nstake = 0.2\nat = \"1s\"", "stake", "one target field"),
         ("kind = \"crash\"\nstake = 1.5\nat = \"1s\"", "stake", "(0, 1], got 1.5"),
@@ -300,6 +302,7 @@ fn parse_errors_name_fault_and_field() {
         ("kind = \"clock\"\nat = \"1s\"\nvalidator = 1\nrate = 0.0", "rate", "(0, 1000]"),
         ("kind = \"byzantine\"\nat = \"1s\"\nvalidator = 1\nbehaviour = \"evil\"", "behaviour", "expected one of equivocating_leader"),
         ("kind = \"byzantine\"\nat = \"1s\"\nvalidator = 1\nbehaviour = \"vote_delayer\"", "delay", "delay of each vote"),
+        ("kind = \"byzantine\"\nat = \"1s\"\nvalidator = 1\nbehaviour = \"vote_delayer\"\ndelay = \"2h\"", "delay", "at most an hour, got \"2h\""),
         (
             "kind = \"byzantine\"\nat = \"1s\"\nvalidator = 1\nbehaviour = \"withholding_leader\"\nwithhold_share = 1.2",
             "withhold_share",

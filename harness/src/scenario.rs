@@ -14,6 +14,11 @@ use whiteout_topologies::TopologyConfig;
 /// The embedded default scenario (`scenarios/default.toml`).
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
 
+/// The highest client rate a scenario may ask for, in transactions per
+/// second: each transaction is simulated; at 10 million per second a run
+/// held 607 MiB after one simulated second and ran at 0.04x real time.
+pub const TX_PER_S_MAX: f64 = 1_000_000.0;
+
 /// A scenario file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -400,10 +405,15 @@ impl Scenario {
                 "expected bits per second > 0".into(),
             );
         }
-        if !(self.network.jitter_ms.is_finite() && self.network.jitter_ms >= 0.0) {
+        if !(self.network.jitter_ms.is_finite()
+            && (0.0..=whiteout_topologies::LATENCY_MS_MAX).contains(&self.network.jitter_ms))
+        {
             return bad(
                 "network.jitter_ms",
-                format!("expected a number >= 0, got {}", self.network.jitter_ms),
+                format!(
+                    "expected milliseconds in [0, 3600000] (at most an hour), got {}",
+                    self.network.jitter_ms
+                ),
             );
         }
         if !(0.0..1.0).contains(&self.network.loss_rate) {
@@ -415,10 +425,13 @@ impl Scenario {
                 ),
             );
         }
-        if !(self.load.tx_per_s.is_finite() && self.load.tx_per_s >= 0.0) {
+        if !(self.load.tx_per_s.is_finite() && (0.0..=TX_PER_S_MAX).contains(&self.load.tx_per_s)) {
             return bad(
                 "load.tx_per_s",
-                format!("expected a rate >= 0, got {}", self.load.tx_per_s),
+                format!(
+                    "expected a rate in [0, 1000000] transactions per second, got {}",
+                    self.load.tx_per_s
+                ),
             );
         }
         if self.load.tx_size_bytes == 0 || self.load.tx_size_bytes > 1_232 {
@@ -520,5 +533,42 @@ mod tests {
         );
         let e = parse("[network]\nloss_rate = 1.5\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("network.loss_rate"), "{e}");
+    }
+
+    #[test]
+    fn values_beyond_what_a_run_can_hold_are_refused() {
+        // Each of these used to pass, then panic or wrap simulated time.
+        let cases = [
+            (
+                "[network]\njitter_ms = 1e12\n",
+                "network.jitter_ms",
+                "[0, 3600000]",
+            ),
+            ("[load]\ntx_per_s = 1e7\n", "load.tx_per_s", "[0, 1000000]"),
+            (
+                "[protocol]\ndelta_block = \"29d\"\n",
+                "protocol.delta_block",
+                "at most an hour",
+            ),
+            (
+                "[protocol]\nstandstill = \"100y\"\n",
+                "protocol.standstill",
+                "at most an hour",
+            ),
+            (
+                "[topology]\nkind = \"uniform\"\nvalidators = 100000\n",
+                "topology.validators",
+                "expected 1..=2000, got 100000",
+            ),
+            (
+                "[topology]\nkind = \"uniform\"\nvalidators = 4\nlatency_ms = 1e15\n",
+                "topology.latency_ms",
+                "[0, 3600000]",
+            ),
+        ];
+        for (text, field, expected) in cases {
+            let e = parse(text, "x.toml").unwrap_err().to_string();
+            assert!(e.contains(field) && e.contains(expected), "{text}: {e}");
+        }
     }
 }

@@ -77,6 +77,18 @@ impl NodeConfig {
                 expected: expected.to_string(),
             })
         };
+        // An hour bounds every protocol delay: longer ones are typos, and a
+        // simulated run lasts at most 30 days.
+        const HOUR: Duration = Duration::from_secs(3600);
+        for (field, d) in [
+            ("delta_block", self.delta_block),
+            ("delta_timeout", self.delta_timeout),
+            ("standstill", self.standstill),
+        ] {
+            if d > HOUR {
+                return err(field, "expected a duration of at most an hour");
+            }
+        }
         if self.delta_block.is_zero() {
             return err("delta_block", "expected a duration > 0");
         }
@@ -112,6 +124,18 @@ mod tests {
     #[test]
     fn default_is_valid() {
         NodeConfig::default().assert().unwrap();
+    }
+
+    #[test]
+    fn delays_beyond_an_hour_are_named() {
+        let c = NodeConfig {
+            delta_timeout: Duration::from_secs(3601),
+            ..NodeConfig::default()
+        };
+        assert_eq!(
+            c.assert().unwrap_err().to_string(),
+            "protocol.delta_timeout: expected a duration of at most an hour"
+        );
     }
 
     #[test]

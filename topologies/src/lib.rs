@@ -45,6 +45,21 @@ const DEFAULT_ROUTE_INFLATION: f64 = 1.5;
 /// switching, serialisation and kernel costs.
 const DEFAULT_LATENCY_MS_MIN: f64 = 0.5;
 
+/// The most validators a topology may have: 2,000, half again Solana
+/// mainnet's 1,276 located validators of epoch 780. A simulation's memory
+/// and work grow with the square of the count (every vote reaches every
+/// validator): 1,000 validators take about 400 MiB and run at about half
+/// real time, 100,000 would take about 4 TB.
+pub const MAX_VALIDATORS: usize = 2_000;
+
+/// The longest one-way latency a topology may give, in ms: 1 hour, as for
+/// a chaos fault's delays. Longer ones are surely typos, and would let
+/// simulated time overflow.
+pub const LATENCY_MS_MAX: f64 = 3_600_000.0;
+
+/// Half the Earth's circumference in km: the longest great-circle distance.
+const ANTIPODE_KM: f64 = 20_038.0;
+
 /// A validator as placed in a topology.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Validator {
@@ -320,8 +335,9 @@ impl TopologyConfig {
     ///
     /// # Errors
     /// [`TopologyError::Config`] naming the first offending field, e.g. an unknown `kind` /
-    /// `latency` / `missing_location`, a negative or non-finite number, `validators` missing
-    /// or 0 for `kind = "uniform"`, `top = 0`, a field that does not apply to the chosen `kind`
+    /// `latency` / `missing_location`, a negative or non-finite number, a latency beyond
+    /// [`LATENCY_MS_MAX`] (for a geographic one, between antipodes), `validators` missing for
+    /// `kind = "uniform"`, `validators` or `top` outside `1..=`[`MAX_VALIDATORS`], a field that does not apply to the chosen `kind`
     /// or `latency` (the message names both fields), `latency = "geographic"` with
     /// `kind = "uniform"`, or uniform total stake overflowing u64. (`top` larger than the CSV is
     /// only detected by [`build`].)
@@ -356,7 +372,9 @@ impl TopologyConfig {
                 _ => Ok(()),
             }
         };
-        check("latency_ms", self.latency_ms, |v| v >= 0.0, ">= 0")?;
+        let up_to_an_hour = |v: f64| (0.0..=LATENCY_MS_MAX).contains(&v);
+        let in_an_hour = "in [0, 3600000] (milliseconds, at most an hour)";
+        check("latency_ms", self.latency_ms, up_to_an_hour, in_an_hour)?;
         check("fibre_km_per_ms", self.fibre_km_per_ms, |v| v > 0.0, "> 0")?;
         check(
             "route_inflation",
@@ -364,7 +382,32 @@ impl TopologyConfig {
             |v| v >= 1.0,
             ">= 1 (a route cannot be shorter than the great circle)",
         )?;
-        check("latency_ms_min", self.latency_ms_min, |v| v >= 0.0, ">= 0")?;
+        check(
+            "latency_ms_min",
+            self.latency_ms_min,
+            up_to_an_hour,
+            in_an_hour,
+        )?;
+        if geographic {
+            let fibre = self.fibre_km_per_ms.unwrap_or(DEFAULT_FIBRE_KM_PER_MS);
+            let inflation = self.route_inflation.unwrap_or(DEFAULT_ROUTE_INFLATION);
+            let antipode_ms = ANTIPODE_KM * inflation / fibre;
+            if antipode_ms > LATENCY_MS_MAX {
+                let field = if self.fibre_km_per_ms.is_some() {
+                    "fibre_km_per_ms"
+                } else {
+                    "route_inflation"
+                };
+                return Err(config_err(
+                    field,
+                    format!(
+                        "topology.route_inflation {inflation} / topology.fibre_km_per_ms {fibre} \
+                         gives {antipode_ms:.0} ms between antipodes; expected at most 3600000 ms \
+                         (an hour)"
+                    ),
+                ));
+            }
+        }
 
         let kind_only = |field: &'static str, given: bool, wanted: &str| {
             if given {
@@ -389,7 +432,12 @@ impl TopologyConfig {
                         "required when topology.kind = \"uniform\": expected an integer >= 1",
                     ))
                 }
-                Some(0) => return Err(config_err("validators", "expected an integer >= 1, got 0")),
+                Some(n) if n == 0 || n > MAX_VALIDATORS => {
+                    return Err(config_err(
+                        "validators",
+                        format!("expected 1..={MAX_VALIDATORS}, got {n}"),
+                    ))
+                }
                 Some(n) => n,
             };
             let stake = self
@@ -424,8 +472,11 @@ impl TopologyConfig {
         } else {
             kind_only("validators", self.validators.is_some(), "uniform")?;
             kind_only("stake_lamports", self.stake_lamports.is_some(), "uniform")?;
-            if self.top == Some(0) {
-                return Err(config_err("top", "expected an integer >= 1, got 0"));
+            if let Some(top) = self.top.filter(|&t| t == 0 || t > MAX_VALIDATORS) {
+                return Err(config_err(
+                    "top",
+                    format!("expected 1..={MAX_VALIDATORS}, got {top}"),
+                ));
             }
         }
 
@@ -683,6 +734,16 @@ pub fn build(config: &TopologyConfig, base_dir: &Path) -> Result<Topology, Topol
             ));
         }
         validators.truncate(top);
+    }
+    if validators.len() > MAX_VALIDATORS {
+        return Err(config_err(
+            "top",
+            format!(
+                "{file} has {} {label}, more than the {MAX_VALIDATORS} a run may have; \
+                 expected topology.top = 1..={MAX_VALIDATORS}",
+                validators.len()
+            ),
+        ));
     }
     if validators.iter().all(|v| v.stake_lamports == 0) {
         return Err(TopologyError::Csv {
@@ -1088,14 +1149,15 @@ mod tests {
         let csv = TopologyConfig::default();
         let cases = [
             (
-                TopologyConfig { top: Some(5000), ..csv.clone() },
-                "topology.top: expected 1..=1276 (validators with a location in epoch780), got 5000",
+                TopologyConfig { top: Some(1500), ..csv.clone() },
+                "topology.top: expected 1..=1276 (validators with a location in epoch780), got 1500",
             ),
             (
-                TopologyConfig { top: Some(5000), latency: Some("fixed".into()), ..csv.clone() },
-                "topology.top: expected 1..=1283 (validators in epoch780), got 5000",
+                TopologyConfig { top: Some(1500), latency: Some("fixed".into()), ..csv.clone() },
+                "topology.top: expected 1..=1283 (validators in epoch780), got 1500",
             ),
-            (TopologyConfig { top: Some(0), ..csv.clone() }, "topology.top: expected an integer >= 1, got 0"),
+            (TopologyConfig { top: Some(0), ..csv.clone() }, "topology.top: expected 1..=2000, got 0"),
+            (TopologyConfig { top: Some(2001), ..csv.clone() }, "topology.top: expected 1..=2000, got 2001"),
             (
                 TopologyConfig { kind: "mesh".into(), ..csv.clone() },
                 "topology.kind: expected \"csv\" or \"uniform\", got \"mesh\"",
@@ -1110,11 +1172,11 @@ mod tests {
             ),
             (
                 TopologyConfig { latency: Some("fixed".into()), latency_ms: Some(-1.0), ..csv.clone() },
-                "topology.latency_ms: expected a finite number >= 0, got -1",
+                "topology.latency_ms: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got -1",
             ),
             (
                 TopologyConfig { latency: Some("fixed".into()), latency_ms: Some(f64::NAN), ..csv.clone() },
-                "topology.latency_ms: expected a finite number >= 0, got NaN",
+                "topology.latency_ms: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got NaN",
             ),
             (
                 TopologyConfig { fibre_km_per_ms: Some(0.0), ..csv.clone() },
@@ -1126,7 +1188,7 @@ mod tests {
             ),
             (
                 TopologyConfig { latency_ms_min: Some(f64::INFINITY), ..csv.clone() },
-                "topology.latency_ms_min: expected a finite number >= 0, got inf",
+                "topology.latency_ms_min: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got inf",
             ),
             (
                 TopologyConfig { latency_ms: Some(10.0), ..csv.clone() },
@@ -1156,7 +1218,16 @@ mod tests {
                 TopologyConfig { validators: None, ..uniform(4) },
                 "topology.validators: required when topology.kind = \"uniform\"",
             ),
-            (uniform(0), "topology.validators: expected an integer >= 1, got 0"),
+            (uniform(0), "topology.validators: expected 1..=2000, got 0"),
+            (uniform(2001), "topology.validators: expected 1..=2000, got 2001"),
+            (
+                TopologyConfig { latency_ms: Some(3_600_001.0), ..uniform(4) },
+                "topology.latency_ms: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got 3600001",
+            ),
+            (
+                TopologyConfig { fibre_km_per_ms: Some(0.001), ..csv.clone() },
+                "topology.fibre_km_per_ms: topology.route_inflation 1.5 / topology.fibre_km_per_ms 0.001 gives 30057000 ms between antipodes; expected at most 3600000 ms (an hour)",
+            ),
             (
                 TopologyConfig { stake_lamports: Some(0), ..uniform(4) },
                 "topology.stake_lamports: expected an integer >= 1 (lamports), got 0",
