@@ -607,6 +607,26 @@ fn timeline(text: &str) -> Timeline {
 }
 
 #[test]
+fn a_long_validator_list_is_described_by_its_count() {
+    let many: Vec<ValidatorInfo> = (0..20)
+        .map(|_| ValidatorInfo {
+            stake: 1,
+            region: None,
+            continent: None,
+        })
+        .collect();
+    let text = "[[fault]]\nkind = \"crash\"\nat = \"10s\"\nvalidators = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]";
+    let tl = Timeline::new(&plan(text).unwrap(), 5, secs(600), &many).unwrap();
+    assert!(
+        tl.faults[0]
+            .summary
+            .contains("crash 13 validators (65.0% of stake)"),
+        "{}",
+        tl.faults[0].summary
+    );
+}
+
+#[test]
 fn timed_crash_restarts_after_its_duration() {
     let s = schedule(10);
     let mut tl = timeline(

@@ -309,11 +309,17 @@ impl Timeline {
                 format!("{} validators ({pct:.1}% of stake)", vs.len())
             }
         };
-        let describe = |t: &Target, w: &Who| match (t, w) {
-            (Target::Validator(_) | Target::Validators(_), Who::Fixed(vs)) => {
+        // "validators 1, 2 (…)", or "19 validators (…)" for a long list.
+        let named = |vs: &[ValidatorIndex]| {
+            if vs.len() <= 12 {
                 format!("validators {}", words(vs))
+            } else {
+                words(vs)
             }
-            (_, Who::Fixed(vs)) => format!("{t}: validators {}", words(vs)),
+        };
+        let describe = |t: &Target, w: &Who| match (t, w) {
+            (Target::Validator(_) | Target::Validators(_), Who::Fixed(vs)) => named(vs),
+            (_, Who::Fixed(vs)) => format!("{t}: {}", named(vs)),
             (_, Who::Role(_)) => t.to_string(),
         };
         let groups_words = |gs: &[Vec<ValidatorIndex>]| {
