@@ -141,7 +141,18 @@ fn extreme_valid_values_run_to_the_end() {
 
 #[test]
 fn sigint_leaves_a_valid_report_marked_incomplete() {
-    let dir = temp_dir("sigint");
+    interrupted_run_leaves_a_valid_report("INT");
+}
+
+/// SIGTERM (`timeout`, `kill`, a cancelled CI job) stops a run as Ctrl-C
+/// does; it used to kill it with only the last per-minute report written.
+#[test]
+fn sigterm_leaves_a_valid_report_marked_incomplete() {
+    interrupted_run_leaves_a_valid_report("TERM");
+}
+
+fn interrupted_run_leaves_a_valid_report(signal: &str) {
+    let dir = temp_dir(&format!("sig{signal}"));
     let out_dir = dir.join("out");
     let mut child = whiteout()
         .args(["run", "--duration", "24h", "--quiet", "--out"])
@@ -162,7 +173,7 @@ fn sigint_leaves_a_valid_report_marked_incomplete() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([format!("-{signal}"), child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
