@@ -192,3 +192,15 @@ fn interrupted_run_leaves_a_valid_report(signal: &str) {
     assert!(!parsed.time_series.is_empty());
     assert!(out_dir.join("report.html").exists());
 }
+
+/// `bench --repeat 0` ran once and printed a "median" of it.
+#[test]
+fn bench_refuses_zero_repetitions() {
+    let out = whiteout()
+        .args(["bench", "--repeat", "0", "--duration", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--repeat"), "{err}");
+}

@@ -19,8 +19,8 @@ pub struct BenchArgs {
     /// Simulated time per repetition.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     pub duration: Duration,
-    /// Repetitions; the median is reported.
-    #[arg(long, default_value_t = 3)]
+    /// Repetitions (1 or more); the median is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Seed.
     #[arg(long)]
@@ -45,7 +45,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut speeds = Vec::new();
     let mut peak = 0u64;
     let mut threads = 1;
-    for i in 0..args.repeat.max(1) {
+    for i in 0..args.repeat {
         let outcome = runner::run(&loaded, &options, &stop)?;
         let r = &outcome.report.resources;
         let shown = super::out(format_args!(
