@@ -45,6 +45,18 @@ fn twenty_plus_twenty_stays_safe_and_finalizes_after_the_faults() {
     assert_eq!(r.summary.safety_violations, 0);
     assert!(v.safe && v.liveness_ok, "{v:?}");
     assert_eq!(r.faults.len(), 2);
+    // 60% of the stake votes for each block: the slow path only, then the
+    // fast path once the faults end at 80 s.
+    assert!(
+        fast_path(&r, 25.0, 75.0) < 0.1,
+        "{}",
+        fast_path(&r, 25.0, 75.0)
+    );
+    assert!(
+        fast_path(&r, 85.0, 120.0) > 0.9,
+        "{}",
+        fast_path(&r, 85.0, 120.0)
+    );
     // Finalization goes on after the faults end at 80 s.
     let after: u64 = r
         .time_series
