@@ -368,6 +368,26 @@ pub struct FigureComparison {
     pub bound: Option<f64>,
     /// Whether the threshold is broken.
     pub broken: bool,
+    /// For a latency percentile: which report has no samples of that
+    /// latency (`"baseline"`, `"candidate"` or `"both"`), whose percentiles
+    /// are then 0 by convention, not measured. A threshold on such a figure
+    /// is broken: a run that finalized nothing must not pass as "faster".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_samples: Option<&'static str>,
+}
+
+/// The sample count behind a latency percentile figure
+/// (`finalization_latency_ms.p50` → `finalization_latency_ms.count`), or
+/// `None` for any other figure.
+fn samples_behind(figures: &[(&'static str, f64)], name: &str) -> Option<f64> {
+    let (latency, field) = name.rsplit_once('.')?;
+    if !matches!(field, "p50" | "p90" | "p99" | "max") {
+        return None;
+    }
+    figures
+        .iter()
+        .find(|(n, _)| n.strip_suffix(".count") == Some(latency))
+        .map(|&(_, count)| count)
 }
 
 /// The result of [`compare`].
@@ -426,19 +446,29 @@ pub fn compare(
             b.scenario.seed, c.scenario.seed
         ));
     }
-    let figures: Vec<FigureComparison> = summary_figures(&b.summary)
-        .into_iter()
-        .zip(summary_figures(&c.summary))
-        .map(|((name, bv), (_, cv))| {
+    let (b_figures, c_figures) = (summary_figures(&b.summary), summary_figures(&c.summary));
+    let figures: Vec<FigureComparison> = b_figures
+        .iter()
+        .zip(&c_figures)
+        .map(|(&(name, bv), &(_, cv))| {
             let threshold = thresholds.get(name);
+            let empty = |figures| samples_behind(figures, name) == Some(0.0);
+            let no_samples = match (empty(&b_figures), empty(&c_figures)) {
+                (true, true) => Some("both"),
+                (true, false) => Some("baseline"),
+                (false, true) => Some("candidate"),
+                (false, false) => None,
+            };
             FigureComparison {
                 name: name.to_string(),
                 baseline: bv,
                 candidate: cv,
-                change_pct: (bv != 0.0).then(|| (cv - bv) / bv.abs() * 100.0),
+                change_pct: (bv != 0.0 && no_samples.is_none())
+                    .then(|| (cv - bv) / bv.abs() * 100.0),
                 threshold: threshold.map(Threshold::to_string),
                 bound: threshold.map(|t| t.bound(bv)),
-                broken: threshold.is_some_and(|t| t.is_broken(bv, cv)),
+                broken: threshold.is_some_and(|t| no_samples.is_some() || t.is_broken(bv, cv)),
+                no_samples,
             }
         })
         .collect();
@@ -459,6 +489,11 @@ pub fn compare(
 
 impl FigureComparison {
     fn change_text(&self) -> String {
+        match self.no_samples {
+            Some("both") => return "n/a (no samples in either report)".into(),
+            Some(which) => return format!("n/a (no samples in the {which})"),
+            None => {}
+        }
         match self.change_pct {
             Some(p) if p.abs() < 0.05 => "0.0%".into(),
             Some(p) => format!("{p:+.1}%"),
@@ -781,6 +816,34 @@ mod tests {
         assert_eq!(fmt_figure(5_646_477_835.0), "5646477835");
         assert_eq!(fmt_figure(0.0), "0");
         assert_eq!(fmt_figure(-0.0000001), "0");
+    }
+
+    /// A run that finalized nothing has percentiles of 0 by convention; it
+    /// must not pass a latency threshold as "faster" (nor be compared).
+    #[test]
+    fn latency_thresholds_without_samples_are_broken() {
+        let base = sample_report();
+        let mut cand = sample_report();
+        cand.summary.finalization_latency_ms = Percentiles::default();
+        let mut th = Thresholds::new();
+        th.insert("finalization_latency_ms.p50".into(), t("+10%"));
+        th.insert("notarization_latency_ms.p50".into(), t("+10%"));
+        let cmp = compare(source(&base), source(&cand), &th, false).unwrap();
+        assert_eq!(cmp.broken, ["finalization_latency_ms.p50"]);
+        let row = &cmp.figures[1];
+        assert_eq!(row.name, "finalization_latency_ms.p50");
+        assert_eq!((row.no_samples, row.change_pct), (Some("candidate"), None));
+        assert!(
+            cmp.to_markdown()
+                .contains("| 0 | n/a (no samples in the candidate) |"),
+            "{}",
+            cmp.to_markdown()
+        );
+        // The other way round, and the count itself, are flagged too.
+        let back = compare(source(&cand), source(&base), &th, false).unwrap();
+        assert_eq!(back.figures[1].no_samples, Some("baseline"));
+        assert!(back.is_broken());
+        assert_eq!(back.figures[0].no_samples, None, "the count is a figure");
     }
 
     #[test]
