@@ -323,6 +323,10 @@ fn build_report(
 pub fn summary_table(report: &Report) -> String {
     let s = &report.summary;
     let p = |name: &str, q: &whiteout_results::Percentiles| {
+        if q.count == 0 {
+            // Percentiles of nothing are 0 in the report, not a latency.
+            return format!("  {name:<26} -  (n=0)\n");
+        }
         format!(
             "  {name:<26} p50 {:>8.1}  p90 {:>8.1}  p99 {:>8.1}  max {:>8.1}  (n={})\n",
             q.p50, q.p90, q.p99, q.max, q.count
@@ -407,18 +411,22 @@ fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
     ));
     let opt =
         |x: Option<f64>, unit: &str| x.map_or_else(|| "-".into(), |x| format!("{x:.2}{unit}"));
+    // A span without finalizations has no latency ("-"), not 0 ms.
+    let p50 = |w: &whiteout_results::WindowFigures| {
+        (w.finalizations > 0).then_some(w.finalization_latency_ms_p50)
+    };
     for (f, w) in v.faults.iter().zip(&report.faults) {
         let b = f.before.as_ref();
         out.push_str(&format!(
-            "  fault {:<20} {:>7.1}s-{:<7} recovery {:<8} p50 {} -> {:.0}ms  tps {} -> {:.0}  fast {} -> {}\n",
+            "  fault {:<20} {:>7.1}s-{:<7} recovery {:<8} p50 {} -> {}  tps {} -> {}  fast {} -> {}\n",
             f.name,
             w.start_s,
             w.end_s.map_or_else(|| "end".into(), |e| format!("{e:.1}s")),
             opt(f.recovery_s, "s"),
-            opt(b.map(|b| b.finalization_latency_ms_p50), "ms"),
-            f.during.finalization_latency_ms_p50,
+            opt(b.and_then(p50), "ms"),
+            opt(p50(&f.during), "ms"),
             opt(b.map(|b| b.throughput_tps), ""),
-            f.during.throughput_tps,
+            opt(Some(f.during.throughput_tps), ""),
             opt(b.and_then(|b| b.fast_path_ratio), ""),
             opt(f.during.fast_path_ratio, "")
         ));
@@ -448,7 +456,20 @@ fn tracing_stats(sim: &Simulation) {
 
 #[cfg(test)]
 mod tests {
-    use super::speed_text;
+    use super::{speed_text, summary_table};
+
+    #[test]
+    fn a_latency_without_samples_is_shown_as_none_not_zero() {
+        let mut report = whiteout_results::testdata::sample_report();
+        report.summary.finalization_latency_ms = whiteout_results::Percentiles::default();
+        let text = summary_table(&report);
+        let line = text
+            .lines()
+            .find(|l| l.contains("finalization latency"))
+            .expect("a finalization line");
+        assert!(line.ends_with("-  (n=0)"), "{line}");
+        assert!(!line.contains("p50"), "{line}");
+    }
 
     #[test]
     fn speed_keeps_two_significant_digits() {
