@@ -4,6 +4,7 @@
 //! Parsing goes through `serde_path_to_error`, so an error names the file,
 //! the field path (`load.tx_per_s`) and what was expected.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -343,6 +344,35 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario, ScenarioError> {
     })
 }
 
+/// The dotted path of the key written on the line of byte `offset` in TOML
+/// `text` (`topology.stake_lamports`, `fault[1].at`), from the line's
+/// `key =` and the table header above it; `None` when the line has no key.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let mut table = String::new();
+    let mut arrays: BTreeMap<String, usize> = BTreeMap::new();
+    for header in text[..line_start].lines().map(str::trim) {
+        if let Some(name) = header.strip_prefix("[[").and_then(|h| h.split_once("]]")) {
+            let name = name.0.trim().to_string();
+            let index = arrays.entry(name.clone()).or_insert(0);
+            table = format!("{name}[{index}]");
+            *index += 1;
+        } else if let Some(name) = header.strip_prefix('[').and_then(|h| h.split_once(']')) {
+            table = name.0.trim().to_string();
+        }
+    }
+    Some(if table.is_empty() {
+        key.to_string()
+    } else {
+        format!("{table}.{key}")
+    })
+}
+
 /// Parses and checks scenario text; `file` names it in errors.
 ///
 /// # Errors
@@ -352,21 +382,27 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
-        let message = inner.message().to_string();
-        let location = inner
-            .span()
-            .map(|span| {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        let mut message = inner.message().to_string();
+        let start = inner.span().map(|span| span.start.min(text.len()));
+        if message.contains("number too large") {
+            message += "; TOML integers are at most 9223372036854775807";
+        }
+        let location = start
+            .map(|start| {
+                let line = text[..start].matches('\n').count() + 1;
                 format!(" (line {line})")
             })
             .unwrap_or_default();
+        // A TOML syntax error (or a number TOML cannot hold) comes before
+        // any field is known: name the one written on the error's line.
+        let field = match (field.as_str(), start) {
+            (".", Some(start)) => key_at(text, start).unwrap_or_else(|| "(top level)".into()),
+            (".", None) => "(top level)".into(),
+            _ => field,
+        };
         ScenarioError::Field {
             file: file.to_string(),
-            field: if field == "." {
-                "(top level)".into()
-            } else {
-                field
-            },
+            field,
             message: format!("{message}{location}"),
         }
     })?;
@@ -533,6 +569,22 @@ mod tests {
         );
         let e = parse("[network]\nloss_rate = 1.5\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("network.loss_rate"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_field_on_their_line() {
+        // TOML cannot hold the number, so no field is known to serde.
+        let text = "[topology]\nkind = \"uniform\"\nstake_lamports = 18446744073709551615\n";
+        let e = parse(text, "x.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("x.toml: field `topology.stake_lamports`: number too large")
+                && e.contains("at most 9223372036854775807")
+                && e.ends_with("(line 3)"),
+            "{e}"
+        );
+        let text = "[[fault]]\nkind = \"crash\"\n[[fault]]\nat = \"1s\n";
+        let e = parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("field `fault[1].at`"), "{e}");
     }
 
     #[test]
