@@ -334,9 +334,14 @@ pub fn summary_table(report: &Report) -> String {
     };
     let mut out = String::new();
     out.push_str(&format!(
-        "whiteout: {} | {} validators | {} | seed {} | {:.0}s simulated{}\n",
+        "whiteout: {} | {} validator{} | {} | seed {} | {:.0}s simulated{}\n",
         report.scenario.name,
         report.scenario.validators,
+        if report.scenario.validators == 1 {
+            ""
+        } else {
+            "s"
+        },
         report.scenario.topology,
         report.scenario.seed,
         report.scenario.simulated_s,
@@ -399,15 +404,20 @@ fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
         ok(v.safe),
         report.summary.safety_violations
     ));
+    // Without [expect] max_stall there is no bound to break: say so.
+    let liveness = match v.max_stall_s {
+        Some(_) => ok(v.liveness_ok),
+        None => "not checked",
+    };
     out.push_str(&format!(
-        "  {:<26} {} (longest stall {:.1}s from {:.1}s{})\n",
+        "  {:<26} {liveness} (longest stall {:.1}s from {:.1}s{})\n",
         "verdict: liveness",
-        ok(v.liveness_ok),
         v.longest_stall_s,
         v.longest_stall_start_s,
-        v.max_stall_s
-            .map(|m| format!(", max_stall {m:.1}s"))
-            .unwrap_or_default()
+        v.max_stall_s.map_or_else(
+            || ", no [expect] max_stall".to_string(),
+            |m| format!(", max_stall {m:.1}s")
+        )
     ));
     let opt =
         |x: Option<f64>, unit: &str| x.map_or_else(|| "-".into(), |x| format!("{x:.2}{unit}"));
@@ -457,6 +467,31 @@ fn tracing_stats(sim: &Simulation) {
 #[cfg(test)]
 mod tests {
     use super::{speed_text, summary_table};
+
+    #[test]
+    fn liveness_without_a_bound_is_not_checked_rather_than_ok() {
+        let mut report = whiteout_results::testdata::sample_report();
+        let v = report.verdicts.as_mut().expect("sample verdicts");
+        v.max_stall_s = None;
+        v.liveness_ok = true;
+        let text = summary_table(&report);
+        let line = text
+            .lines()
+            .find(|l| l.contains("verdict: liveness"))
+            .expect("a liveness line");
+        assert!(line.contains("not checked"), "{line}");
+        assert!(line.contains("no [expect] max_stall"), "{line}");
+        report.verdicts.as_mut().unwrap().max_stall_s = Some(15.0);
+        let text = summary_table(&report);
+        let line = text
+            .lines()
+            .find(|l| l.contains("verdict: liveness"))
+            .unwrap();
+        assert!(
+            !line.contains("not checked") && line.contains("max_stall 15.0s"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn a_latency_without_samples_is_shown_as_none_not_zero() {

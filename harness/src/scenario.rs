@@ -311,9 +311,13 @@ impl LoadedScenario {
 /// says what is expected and what was given.
 pub fn check_duration(duration: Duration) -> Result<(), String> {
     if duration.is_zero() || duration > crate::sim::MAX_DURATION {
+        let given = if duration.is_zero() {
+            "0s".to_string()
+        } else {
+            format!("{:.2} days", duration.as_secs_f64() / 86_400.0)
+        };
         return Err(format!(
-            "expected a duration > 0 and at most 30 days, got {:.2} days",
-            duration.as_secs_f64() / 86_400.0
+            "expected a duration > 0 and at most 30 days, got {given}"
         ));
     }
     Ok(())
