@@ -535,6 +535,17 @@ impl Timeline {
         self.queue.first_key_value().map(|((t, _), _)| *t)
     }
 
+    /// The faults written in the scenario (not drawn by a `random` one)
+    /// that have not started, in scenario order.
+    pub fn not_started(&self) -> Vec<&FaultInfo> {
+        self.faults
+            .iter()
+            .zip(&self.entries)
+            .filter(|(f, e)| e.state == State::Pending && f.generated_by.is_none())
+            .map(|(f, _)| f)
+            .collect()
+    }
+
     /// Whether nothing more can happen (every start and end has fired, or
     /// can never fire).
     pub fn is_finished(&self) -> bool {

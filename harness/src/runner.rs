@@ -303,6 +303,7 @@ fn build_report(
         validators,
         safety_evidence: snap.safety_evidence,
         faults: sim.fault_windows(),
+        faults_not_started: sim.faults_not_started(),
         latency_cdf: Some(snap.latency_cdf),
         verdicts: sim.verdicts(),
         resources: Resources {
@@ -439,6 +440,12 @@ fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
             opt(Some(f.during.throughput_tps), ""),
             opt(b.and_then(|b| b.fast_path_ratio), ""),
             opt(f.during.fast_path_ratio, "")
+        ));
+    }
+    for f in &report.faults_not_started {
+        out.push_str(&format!(
+            "  fault {:<20} NOT STARTED: {} did not come in the {:.0}s simulated\n",
+            f.name, f.start, report.scenario.simulated_s
         ));
     }
     for r in &v.restarts {

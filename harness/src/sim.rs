@@ -72,7 +72,7 @@ use whiteout_node::{
     mix64, BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output,
     Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
-use whiteout_results::{FaultVerdict, FaultWindow, RestartCatchUp, Verdicts};
+use whiteout_results::{FaultNotStarted, FaultVerdict, FaultWindow, RestartCatchUp, Verdicts};
 use whiteout_topologies::Topology;
 
 use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window};
@@ -2043,6 +2043,25 @@ impl Simulation {
                 },
             );
         }
+    }
+
+    /// The faults of the scenario that had not started by now (see
+    /// [`whiteout_results::Report::faults_not_started`]); empty without
+    /// chaos.
+    pub fn faults_not_started(&self) -> Vec<FaultNotStarted> {
+        let Some(c) = &self.chaos else {
+            return Vec::new();
+        };
+        c.timeline
+            .not_started()
+            .into_iter()
+            .map(|info| FaultNotStarted {
+                name: info.name.clone(),
+                kind: info.kind.to_string(),
+                target: info.target.clone(),
+                start: info.start.to_string(),
+            })
+            .collect()
     }
 
     /// The faults that applied, in start order, with the times their

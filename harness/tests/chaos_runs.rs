@@ -231,3 +231,22 @@ max_stake = 0.2
     let b = strip(run_file(&file));
     assert_eq!(a, b);
 }
+
+/// A fault whose start never comes is named in the report, not dropped
+/// silently.
+#[test]
+fn faults_that_never_start_are_reported() {
+    let r = run_text(
+        "not-started",
+        "name = \"not-started\"\nduration = \"20s\"\n[topology]\nkind = \"uniform\"\n\
+         validators = 8\n[[fault]]\nname = \"late\"\nkind = \"crash\"\nvalidator = 1\n\
+         at = \"10days\"\n[[fault]]\nname = \"on-time\"\nkind = \"crash\"\nvalidator = 2\n\
+         at = \"5s\"\nduration = \"2s\"\n",
+    );
+    let names: Vec<&str> = r.faults.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["on-time"]);
+    assert_eq!(r.faults_not_started.len(), 1);
+    let late = &r.faults_not_started[0];
+    assert_eq!((late.name.as_str(), late.kind.as_str()), ("late", "crash"));
+    assert_eq!(late.start, "at 10days");
+}

@@ -37,6 +37,12 @@ pub struct Report {
     /// Chaos faults that were active during the run, in start order (empty
     /// for a run without chaos).
     pub faults: Vec<FaultWindow>,
+    /// Faults written in the scenario that had not started when the
+    /// simulation stopped (at `scenario.simulated_s`): their start time lies
+    /// beyond it, or the slot, leader window or run of skipped slots they
+    /// wait for never came. Absent when every fault started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults_not_started: Vec<FaultNotStarted>,
     /// Finalization latency split by path: fast = finalized by the
     /// fast-finalization certificate (as counted in
     /// `summary.fast_path_first_ratio`), slow = otherwise. `None` in reports
@@ -250,6 +256,21 @@ pub struct FaultWindow {
     pub start_s: f64,
     /// End, in simulated seconds; `None` if it lasted to the end of the run.
     pub end_s: Option<f64>,
+}
+
+/// A fault of the scenario that never started (see
+/// [`Report::faults_not_started`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FaultNotStarted {
+    /// Label given in the scenario, or `fault[i]`.
+    pub name: String,
+    /// Fault kind (`partition`, `crash`, ...).
+    pub kind: String,
+    /// Who it would have applied to, in words.
+    pub target: String,
+    /// When it was to start, in words (`at 100y`, `at the leader window of
+    /// validator 17`).
+    pub start: String,
 }
 
 /// Verdicts of a chaos run.

@@ -157,6 +157,7 @@ pub fn sample_report() -> Report {
         validators,
         safety_evidence: vec![],
         faults,
+        faults_not_started: vec![],
         latency_cdf: Some(sample_latency_cdf()),
         verdicts: Some(Verdicts {
             safe: true,
