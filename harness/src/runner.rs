@@ -130,16 +130,16 @@ pub fn run(
     let duration = options.duration.unwrap_or(scenario.duration);
     crate::scenario::check_duration(duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
     let topology = whiteout_topologies::build(&scenario.topology, &loaded.base_dir())
-        .with_context(|| format!("{}: topology", loaded.source_name()))?;
+        .map_err(|e| crate::scenario::topology_error(&loaded.source_name(), e))?;
     let wall_start = Instant::now();
     let mut memory = MemoryProbe::new();
     let timeline = if scenario.has_chaos() {
         let plan = scenario
             .plan()
-            .with_context(|| format!("{}: [[fault]]", loaded.source_name()))?;
+            .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
         let infos = whiteout_chaos::ValidatorInfo::from_topology(&topology);
         let timeline = whiteout_chaos::Timeline::new(&plan, seed, duration, &infos)
-            .with_context(|| format!("{}: [[fault]]", loaded.source_name()))?;
+            .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
         Some((timeline, plan.expect))
     } else {
         None

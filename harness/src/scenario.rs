@@ -494,23 +494,48 @@ impl Scenario {
             let (field, message) = field.split_once(": ").unwrap_or((&field, ""));
             return bad(field, message.to_string());
         }
-        if let Err(e) = self.topology.validate() {
-            return bad("topology", e.to_string());
-        }
-        if let Err(whiteout_chaos::ChaosError::Fault {
-            index,
-            name,
-            field,
-            message,
-        }) = self.plan()
-        {
-            let name = name.map(|n| format!(" ({n:?})")).unwrap_or_default();
-            return bad(
-                &format!("fault[{index}].{field}"),
-                format!("{message}{name}"),
-            );
-        }
+        self.topology
+            .validate()
+            .map_err(|e| topology_error(file, e))?;
+        self.plan().map_err(|e| fault_error(file, e))?;
         Ok(())
+    }
+}
+
+/// A topology error of scenario `file`, as a [`ScenarioError::Field`]
+/// naming `topology.<field>` when the error is about one field (a CSV's
+/// own row and column errors name the CSV file instead).
+pub fn topology_error(file: &str, e: whiteout_topologies::TopologyError) -> ScenarioError {
+    use whiteout_topologies::TopologyError;
+    let (field, message) = match e {
+        TopologyError::Config { field, message } => (format!("topology.{field}"), message),
+        TopologyError::Read { path, error } => (
+            "topology.csv".to_string(),
+            format!("cannot read {}: {error}", path.display()),
+        ),
+        other => ("topology".to_string(), other.to_string()),
+    };
+    ScenarioError::Field {
+        file: file.to_string(),
+        field,
+        message,
+    }
+}
+
+/// A `[[fault]]` error of scenario `file`, as a [`ScenarioError::Field`]
+/// naming `fault[i].<field>` (and the fault's name after the message).
+pub fn fault_error(file: &str, e: whiteout_chaos::ChaosError) -> ScenarioError {
+    let whiteout_chaos::ChaosError::Fault {
+        index,
+        name,
+        field,
+        message,
+    } = e;
+    let name = name.map(|n| format!(" ({n:?})")).unwrap_or_default();
+    ScenarioError::Field {
+        file: file.to_string(),
+        field: format!("fault[{index}].{field}"),
+        message: format!("{message}{name}"),
     }
 }
 
@@ -573,6 +598,18 @@ mod tests {
         );
         let e = parse("[network]\nloss_rate = 1.5\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("network.loss_rate"), "{e}");
+        // Topology and fault errors name their field the same way.
+        let e = parse("[topology]\ntop = 0\n", "x.toml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.toml: field `topology.top`: expected 1..=2000, got 0"
+        );
+        let text = "[[fault]]\nkind = \"partition\"\nat = \"1s\"\ngroups = [[0], [0, 1]]\n";
+        let e = parse(text, "x.toml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.toml: field `fault[0].groups`: validator 0 is in two groups"
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn unreadable_files_are_named_with_their_reason_once() {
     );
     for (scenario, named) in [
         (dir.join("nope.toml"), "nope.toml: cannot read: "),
-        (file, "topology.csv: cannot read "),
+        (file, "field `topology.csv`: cannot read "),
     ] {
         let out = whiteout().arg("run").arg(&scenario).output().unwrap();
         assert_eq!(out.status.code(), Some(2));
