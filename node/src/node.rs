@@ -733,10 +733,11 @@ impl Node {
             return;
         }
         self.finalized.insert(block.slot, block.hash);
+        // Ancestors first (Definition 14), as far as this validator knows
+        // the chain.
+        self.finalize_ancestors_of(block);
         self.outputs
             .push_back(Output::Event(Event::Finalized { block, by }));
-        // Ancestors, as far as this validator knows the chain.
-        self.finalize_ancestors_of(block);
         if block.slot > self.highest_finalized {
             self.highest_finalized = block.slot;
             self.arm_standstill(now);
@@ -1115,6 +1116,10 @@ impl Node {
     /// validator knows the chain (Definition 14: finalizing a block
     /// finalizes its ancestors).
     fn finalize_ancestors_of(&mut self, block: BlockId) {
+        // Walk down to the first known-finalized (or unknown) ancestor,
+        // then finalize upwards: the oldest ancestor's event comes first.
+        // Bounded by the retained slots (`slot_in_range`).
+        let mut chain = Vec::new();
         let mut cursor = block;
         while let Some(parent) = self.parent_of(cursor) {
             if parent.slot == Slot::GENESIS || self.finalized.get(parent.slot) == Some(&parent.hash)
@@ -1124,12 +1129,15 @@ impl Node {
             if !self.slot_in_range(parent.slot) {
                 break;
             }
+            chain.push(parent);
+            cursor = parent;
+        }
+        for &parent in chain.iter().rev() {
             self.finalized.insert(parent.slot, parent.hash);
             self.outputs.push_back(Output::Event(Event::Finalized {
                 block: parent,
                 by: FinalizedBy::Ancestor,
             }));
-            cursor = parent;
         }
     }
 

@@ -392,6 +392,40 @@ fn safe_to_notar_waits_for_the_parent_certificate_the_node_builds_itself() {
 }
 
 #[test]
+fn ancestors_are_finalized_before_the_block() {
+    // Definition 14: finalizing a block finalizes its ancestors first.
+    let (mut node, _) = follower();
+    let b2 = BlockId {
+        slot: Slot(2),
+        hash: BlockHash(0xB2),
+    };
+    let b3 = BlockId {
+        slot: Slot(3),
+        hash: BlockHash(0xB3),
+    };
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    deliver_block(&mut node, 500 * MS, b2, B1);
+    deliver_block(&mut node, 900 * MS, b3, b2);
+    // 80% notarize b3 (the validator's own vote and 7 others).
+    let out = votes(&mut node, 1000 * MS, 3, VoteKind::Notar(b3.hash), 7);
+    let finalized: Vec<(Slot, FinalizedBy)> = events(&out)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Finalized { block, by } => Some((block.slot, by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        finalized,
+        vec![
+            (Slot(1), FinalizedBy::Ancestor),
+            (Slot(2), FinalizedBy::Ancestor),
+            (Slot(3), FinalizedBy::FastFinalization),
+        ]
+    );
+}
+
+#[test]
 fn safe_to_skip_at_40_percent_not_below() {
     let (mut node, _) = follower();
     deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
