@@ -31,7 +31,7 @@ pub use config::{ConfigError, NodeConfig};
 pub use message::{
     Certificate, CertificateKind, Message, Shred, SignerSet, Transaction, Vote, VoteKind,
 };
-pub use node::{Event, FinalizedBy, Node, Output, Timer};
+pub use node::{Event, FinalizedBy, Node, Output, Timer, REPAIR_ATTEMPTS_MAX};
 pub use pool::Pool;
 pub use types::{
     mix64, BlockHash, BlockId, LeaderSchedule, Slot, Stake, ValidatorIndex, ValidatorSet,

@@ -39,7 +39,20 @@ pub enum Timer {
     /// Standstill check (section 2.10); the number is a generation, only the
     /// latest one counts.
     Standstill(u64),
+    /// Repair (section 2.8): if `block` is still incomplete here, ask a
+    /// validator that voted for it for its shreds; `attempt` counts the
+    /// requests made so far (at most [`REPAIR_ATTEMPTS_MAX`]).
+    Repair {
+        /// The missing block.
+        block: BlockId,
+        /// Requests sent for it before this one.
+        attempt: u32,
+    },
 }
+
+/// Repair requests a validator sends for one missing block before it gives
+/// up, one per Δblock, each to another validator that voted for the block.
+pub const REPAIR_ATTEMPTS_MAX: u32 = 8;
 
 /// How a block came to be finalized at a validator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -149,6 +162,8 @@ struct SlotState {
     timeouts_set: bool,
     /// Votes this validator cast in the slot (for standstill re-broadcast).
     own_votes: Vec<Vote>,
+    /// Blocks of the slot being repaired (a [`Timer::Repair`] is set).
+    repairing: Vec<BlockHash>,
 }
 
 /// A block being reconstructed from shreds (Blokstor, section 2.3).
@@ -312,6 +327,7 @@ impl Node {
                     self.produce_block(now, slot, parent);
                 }
             }
+            Timer::Repair { block, attempt } => self.repair(now, block, attempt),
             Timer::Standstill(generation) => {
                 if generation == self.standstill_generation {
                     self.standstill_pending = false;
@@ -405,6 +421,17 @@ impl Node {
                 slot,
                 block,
             }));
+        // Section 2.8: a block certified as notarized (or notar-fallback)
+        // must be retrieved if it is missing here.
+        if let (
+            CertificateKind::Notarization
+            | CertificateKind::NotarFallback
+            | CertificateKind::FastFinalization,
+            Some(b),
+        ) = (kind, block)
+        {
+            self.schedule_repair(now, BlockId { slot, hash: b });
+        }
         match kind {
             CertificateKind::Notarization => {
                 let b = block.expect("notarization names a block");
@@ -559,6 +586,12 @@ impl Node {
 
     /// Algorithm 1: upon Block(s, hash, hash_parent).
     fn on_block(&mut self, now: Duration, block: BlockId, parent: BlockId) {
+        // A block of a slot this validator has finalized already (one that
+        // came late, by repair or after a restart) gets no vote: the slot is
+        // decided, as for skip votes in `try_skip_window`.
+        if block.slot <= self.highest_finalized {
+            return;
+        }
         if self.try_notar(now, block, parent) {
             self.check_pending_blocks(now);
         } else if !self.state.get(block.slot).is_some_and(|st| st.voted) {
@@ -696,7 +729,13 @@ impl Node {
                     .map(|a| a.parent);
                 match parent {
                     Some(p) if self.pool.has_notar_or_fallback(p.slot, p.hash) => {}
-                    _ => continue,
+                    Some(_) => continue,
+                    None => {
+                        // Definition 16: the block is retrieved by repair
+                        // first, to learn its parent.
+                        self.schedule_repair(now, BlockId { slot, hash: b });
+                        continue;
+                    }
                 }
             }
             self.state_mut(slot).safe_to_notar.push(b);
@@ -1138,6 +1177,81 @@ impl Node {
                 block: parent,
                 by: FinalizedBy::Ancestor,
             }));
+        }
+    }
+
+    /// Whether this validator holds all of `block`'s slices.
+    fn has_complete_block(&self, block: BlockId) -> bool {
+        self.blocks
+            .get(block.slot)
+            .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash && a.complete))
+    }
+
+    /// Starts repairing `block` (section 2.8) unless it is complete here or
+    /// already being repaired: the first request goes out after Δblock, in
+    /// case Rotor is still delivering it.
+    fn schedule_repair(&mut self, now: Duration, block: BlockId) {
+        if self.has_complete_block(block) || !self.slot_in_range(block.slot) {
+            return;
+        }
+        let st = self.state_mut(block.slot);
+        if st.repairing.contains(&block.hash) {
+            return;
+        }
+        st.repairing.push(block.hash);
+        self.outputs.push_back(Output::SetTimer {
+            at: now + self.config.delta_block,
+            timer: Timer::Repair { block, attempt: 0 },
+        });
+    }
+
+    /// [`Timer::Repair`]: if `block` is still incomplete, asks one validator
+    /// whose NotarVote for it is stored (or who signed its notarization or
+    /// fast-finalization certificate), other than its leader, for its
+    /// shreds, and checks again after Δblock. The validator asked is
+    /// `attempt` places on from a seeded start in that list, so retries ask
+    /// others and validators spread their requests.
+    fn repair(&mut self, now: Duration, block: BlockId, attempt: u32) {
+        if self.has_complete_block(block) || !self.slot_in_range(block.slot) {
+            return;
+        }
+        let leader = self.schedule.leader(block.slot);
+        let mut holders: Vec<ValidatorIndex> = self
+            .pool
+            .notar_voters(block.slot, block.hash)
+            .map(|s| s.iter().collect())
+            .unwrap_or_default();
+        for cert in self.pool.certificates(block.slot) {
+            if cert.block == Some(block.hash)
+                && matches!(
+                    cert.kind,
+                    CertificateKind::Notarization | CertificateKind::FastFinalization
+                )
+            {
+                holders.extend(cert.signers.iter());
+            }
+        }
+        holders.sort_unstable();
+        holders.dedup();
+        // The leader would answer as if this validator were each shred's
+        // relay from the leader, and it would forward them all.
+        holders.retain(|&v| v != self.me && v != leader);
+        if !holders.is_empty() {
+            let start = mix64(u64::from(self.me.0) ^ mix64(block.slot.0 ^ block.hash.0));
+            let pick = (start as usize).wrapping_add(attempt as usize) % holders.len();
+            self.outputs.push_back(Output::Send {
+                to: holders[pick],
+                message: Message::RepairRequest(block),
+            });
+        }
+        if attempt + 1 < REPAIR_ATTEMPTS_MAX {
+            self.outputs.push_back(Output::SetTimer {
+                at: now + self.config.delta_block,
+                timer: Timer::Repair {
+                    block,
+                    attempt: attempt + 1,
+                },
+            });
         }
     }
 

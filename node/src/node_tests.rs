@@ -425,6 +425,133 @@ fn ancestors_are_finalized_before_the_block() {
     );
 }
 
+fn sends(out: &[Output]) -> Vec<(ValidatorIndex, Message)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send { to, message } => Some((*to, message.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_certified_block_missing_after_delta_block_is_repaired_from_its_voters() {
+    // Section 2.8: B1 is notarized (60% of NotarVotes) at a validator that
+    // never got its shreds.
+    let (mut node, _) = follower();
+    let leader = schedule().leader(Slot(1));
+    let out = votes(&mut node, 100 * MS, 1, VoteKind::Notar(B1.hash), 6);
+    assert!(certificates(&out).contains(&(CertificateKind::Notarization, Slot(1))));
+    let repair = |attempt| Timer::Repair { block: B1, attempt };
+    assert_eq!(timers(&out), vec![(500 * MS, repair(0))], "after Δblock");
+    let voters: Vec<ValidatorIndex> = others(&node).take(6).collect();
+    let mut asked = Vec::new();
+    for attempt in 0..crate::REPAIR_ATTEMPTS_MAX {
+        let now = (500 + 400 * attempt) * MS;
+        node.handle_timer(now, repair(attempt));
+        let out = drain(&mut node);
+        let sent = sends(&out);
+        assert_eq!(sent.len(), 1, "{out:?}");
+        let (to, message) = &sent[0];
+        assert_eq!(*message, Message::RepairRequest(B1));
+        assert!(voters.contains(to) && *to != leader, "asked {to:?}");
+        asked.push(*to);
+        let next = timers(&out);
+        if attempt + 1 < crate::REPAIR_ATTEMPTS_MAX {
+            assert_eq!(next, vec![(now + 400 * MS, repair(attempt + 1))]);
+        } else {
+            assert!(next.is_empty(), "bounded: {next:?}");
+        }
+    }
+    asked.dedup();
+    assert!(asked.len() > 1, "retries ask other voters: {asked:?}");
+    // Once the block is here, a due repair asks nothing.
+    deliver_block(&mut node, 5 * 1000 * MS, B1, BlockId::GENESIS);
+    node.handle_timer(5100 * MS, repair(0));
+    assert!(sends(&drain(&mut node)).is_empty());
+}
+
+#[test]
+fn safe_to_notar_repairs_a_block_it_has_no_shred_of_to_learn_its_parent() {
+    // Definition 16: beyond a window's first slot, block b is retrieved by
+    // repair first, to identify its parent.
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    votes(&mut node, 150 * MS, 1, VoteKind::Notar(B1.hash), 5);
+    node.handle_timer(1550 * MS, Timer::Timeout(Slot(2)));
+    drain(&mut node);
+    let b2 = BlockId {
+        slot: Slot(2),
+        hash: BlockHash(0xB2),
+    };
+    let out = votes(&mut node, 1600 * MS, 2, VoteKind::Notar(b2.hash), 4);
+    assert!(own_votes(&out).is_empty(), "b2's parent is unknown here");
+    assert_eq!(
+        timers(&out),
+        vec![(
+            2000 * MS,
+            Timer::Repair {
+                block: b2,
+                attempt: 0
+            }
+        )]
+    );
+    node.handle_timer(
+        2000 * MS,
+        Timer::Repair {
+            block: b2,
+            attempt: 0,
+        },
+    );
+    let asked = sends(&drain(&mut node));
+    assert_eq!(asked.len(), 1);
+    // The answer's first shred names the parent: SafeToNotar(2, b2).
+    let out = deliver_block(&mut node, 2050 * MS, b2, B1);
+    assert_eq!(
+        own_votes(&out),
+        vec![(Slot(2), VoteKind::NotarFallback(b2.hash))]
+    );
+}
+
+#[test]
+fn a_block_of_a_finalized_slot_gets_no_vote() {
+    // B1 is fast-finalized before its shreds arrive (they come by repair,
+    // or after a restart): the slot is decided, no NotarVote follows.
+    let (mut node, _) = follower();
+    let out = votes(&mut node, 100 * MS, 1, VoteKind::Notar(B1.hash), 8);
+    assert!(certificates(&out).contains(&(CertificateKind::FastFinalization, Slot(1))));
+    let out = deliver_block(&mut node, 600 * MS, B1, BlockId::GENESIS);
+    assert!(own_votes(&out).is_empty(), "{:?}", own_votes(&out));
+}
+
+#[test]
+fn a_block_that_arrives_in_time_is_not_repaired() {
+    let (mut node, _) = follower();
+    votes(&mut node, 100 * MS, 1, VoteKind::Notar(B1.hash), 6);
+    deliver_block(&mut node, 300 * MS, B1, BlockId::GENESIS);
+    node.handle_timer(
+        500 * MS,
+        Timer::Repair {
+            block: B1,
+            attempt: 0,
+        },
+    );
+    let out = drain(&mut node);
+    assert!(sends(&out).is_empty() && timers(&out).is_empty(), "{out:?}");
+}
+
+#[test]
+fn repair_requests_are_answered_with_gamma_shreds_per_slice() {
+    let (mut node, _) = follower();
+    deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
+    let asker = others(&node).last().unwrap();
+    node.handle_message(200 * MS, asker, Message::RepairRequest(B1));
+    let answers = sends(&drain(&mut node));
+    assert_eq!(answers.len(), 32, "one slice, γ = 32");
+    assert!(answers.iter().all(|(to, m)| *to == asker
+        && matches!(m, Message::Shred(s) if s.block == B1 && s.relay == asker)));
+}
+
 #[test]
 fn safe_to_skip_at_40_percent_not_below() {
     let (mut node, _) = follower();

@@ -471,6 +471,13 @@ impl Pool {
         Stake(self.slots.get(slot).map_or(0, |sp| sp.skip_stake))
     }
 
+    /// The validators whose NotarVote for `block` of `slot` is stored (each
+    /// held the block when it voted), if any.
+    pub fn notar_voters(&self, slot: Slot, block: BlockHash) -> Option<&SignerSet> {
+        let sp = self.slots.get(slot)?;
+        SlotPool::tally_of(&sp.notar, block).map(|t| &t.signers)
+    }
+
     /// NotarVote stake per block of `slot`, in first-seen order.
     pub fn notar_stakes(&self, slot: Slot) -> Vec<(BlockHash, Stake)> {
         self.slots.get(slot).map_or_else(Vec::new, |sp| {
