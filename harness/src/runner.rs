@@ -162,8 +162,15 @@ pub fn run(
         reproduce: reproduce_command(loaded, seed, duration),
     };
     if let Some(dir) = &options.out_dir {
+        if dir.exists() && !dir.is_dir() {
+            anyhow::bail!("{}: --out: expected a directory, got a file", dir.display());
+        }
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
+        // A first report (nothing simulated yet) checks that the directory
+        // is writable before the run, not a simulated minute into it.
+        let report = build_report(&sim, &topology, &info, false, wall_start, memory.peak_bytes);
+        write_report(dir, &report)?;
     }
     let bar = progress_bar(options.progress, sim.end_ns());
     let flush_ns = (options.flush_every.as_nanos() as u64).max(NS_PER_S);

@@ -161,10 +161,17 @@ fn interrupted_run_leaves_a_valid_report(signal: &str) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait (bounded) for the first periodic flush, one simulated minute in.
+    // Wait (bounded) for the first periodic flush, one simulated minute in
+    // (the report written before the run has simulated nothing).
     let report = out_dir.join("report.json");
+    let flushed = || {
+        std::fs::read_to_string(&report)
+            .ok()
+            .and_then(|t| whiteout_results::Report::from_json(&t, "report.json").ok())
+            .is_some_and(|r| r.scenario.simulated_s >= 60.0)
+    };
     let mut polls = 0;
-    while !report.exists() {
+    while !flushed() {
         polls += 1;
         assert!(polls < 6_000, "no periodic report.json after 10 minutes");
         if let Some(status) = child.try_wait().unwrap() {
@@ -191,6 +198,26 @@ fn interrupted_run_leaves_a_valid_report(signal: &str) {
     assert!(parsed.scenario.simulated_s < parsed.scenario.duration_s);
     assert!(!parsed.time_series.is_empty());
     assert!(out_dir.join("report.html").exists());
+}
+
+/// `--out` naming a file, or a directory that cannot be written, fails
+/// before the run (exit 2), not a simulated minute into it.
+#[test]
+fn an_unusable_out_directory_fails_before_the_run() {
+    let dir = temp_dir("out-file");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = whiteout()
+        .args(["run", "--duration", "24h", "--quiet", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--out: expected a directory, got a file"),
+        "{err}"
+    );
 }
 
 /// `bench --repeat 0` ran once and printed a "median" of it.
