@@ -530,6 +530,7 @@ impl Comparison {
         let mut md = String::new();
         let verdict = match (checked, self.broken.len()) {
             (0, _) => "no thresholds given".to_string(),
+            (1, 0) => "✅ the 1 threshold met".to_string(),
             (n, 0) => format!("✅ all {n} thresholds met"),
             (_, 1) => "❌ 1 threshold broken".to_string(),
             (_, k) => format!("❌ {k} thresholds broken"),

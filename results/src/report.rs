@@ -396,9 +396,18 @@ impl Report {
                 })
             }
         }
-        serde_json::from_value(value).map_err(|e| crate::ResultsError::Parse {
-            source_name: source.to_string(),
-            message: e.to_string(),
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            crate::ResultsError::Parse {
+                source_name: source.to_string(),
+                // `missing field` errors are raised by the enclosing object.
+                message: if path == "." {
+                    message
+                } else {
+                    format!("at `{path}`: {message}")
+                },
+            }
         })
     }
 
@@ -407,5 +416,35 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self).expect("report serializes");
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Report;
+
+    #[test]
+    fn a_bad_report_names_where_it_is_wrong() {
+        let report = crate::testdata::sample_report();
+        let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        value["time_series"][1]["finalizations"] = "many".into();
+        let e = Report::from_json(&value.to_string(), "r.json").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("at `time_series[1].finalizations`: invalid type"),
+            "{e}"
+        );
+        let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        value["summary"]
+            .as_object_mut()
+            .unwrap()
+            .remove("throughput_tps");
+        let e = Report::from_json(&value.to_string(), "r.json").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("at `summary`: missing field `throughput_tps`"),
+            "{e}"
+        );
+        assert!(Report::from_json(&report.to_json(), "r.json").is_ok());
     }
 }
