@@ -442,7 +442,7 @@ impl Scenario {
         if self.network.uplink_bandwidth_bps == 0 {
             return bad(
                 "network.uplink_bandwidth_bps",
-                "expected bits per second > 0".into(),
+                "expected bits per second > 0, got 0".into(),
             );
         }
         if !(self.network.jitter_ms.is_finite()

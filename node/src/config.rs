@@ -71,12 +71,7 @@ impl NodeConfig {
     /// # Errors
     /// The first field out of range.
     pub fn assert(&self) -> Result<(), ConfigError> {
-        let err = |field, expected: &str| {
-            Err(ConfigError {
-                field,
-                expected: expected.to_string(),
-            })
-        };
+        let err = |field, expected: String| Err(ConfigError { field, expected });
         // An hour bounds every protocol delay: longer ones are typos, and a
         // simulated run lasts at most 30 days.
         const HOUR: Duration = Duration::from_secs(3600);
@@ -86,32 +81,45 @@ impl NodeConfig {
             ("standstill", self.standstill),
         ] {
             if d > HOUR {
-                return err(field, "expected a duration of at most an hour");
+                return err(
+                    field,
+                    format!("expected a duration of at most an hour, got {d:?}"),
+                );
             }
         }
         if self.delta_block.is_zero() {
-            return err("delta_block", "expected a duration > 0");
+            return err("delta_block", "expected a duration > 0, got 0s".into());
         }
-        if self.slots_per_window == 0 || self.slots_per_window > 64 {
-            return err("slots_per_window", "expected 1..=64");
-        }
-        if self.slices_per_block == 0 || self.slices_per_block > 1024 {
-            return err("slices_per_block", "expected 1..=1024");
-        }
-        if self.shreds_per_slice == 0 || self.shreds_per_slice > 64 {
-            return err("shreds_per_slice", "expected 1..=64");
+        for (field, value, max) in [
+            ("slots_per_window", self.slots_per_window, 64),
+            ("slices_per_block", u64::from(self.slices_per_block), 1024),
+            ("shreds_per_slice", u64::from(self.shreds_per_slice), 64),
+        ] {
+            if value == 0 || value > max {
+                return err(field, format!("expected 1..={max}, got {value}"));
+            }
         }
         if self.data_shreds_per_slice == 0 || self.data_shreds_per_slice > self.shreds_per_slice {
             return err(
                 "data_shreds_per_slice",
-                "expected 1..=shreds_per_slice (a slice is rebuilt from any data_shreds_per_slice of its shreds_per_slice shreds)",
+                format!(
+                    "expected 1..={} (protocol.shreds_per_slice: a slice is rebuilt from any \
+                     data_shreds_per_slice of its shreds_per_slice shreds), got {}",
+                    self.shreds_per_slice, self.data_shreds_per_slice
+                ),
             );
         }
         if self.standstill.is_zero() {
-            return err("standstill", "expected a duration > 0");
+            return err("standstill", "expected a duration > 0, got 0s".into());
         }
         if self.slots_retained < self.slots_per_window {
-            return err("slots_retained", "expected at least slots_per_window");
+            return err(
+                "slots_retained",
+                format!(
+                    "expected at least slots_per_window ({}), got {}",
+                    self.slots_per_window, self.slots_retained
+                ),
+            );
         }
         Ok(())
     }
@@ -134,7 +142,7 @@ mod tests {
         };
         assert_eq!(
             c.assert().unwrap_err().to_string(),
-            "protocol.delta_timeout: expected a duration of at most an hour"
+            "protocol.delta_timeout: expected a duration of at most an hour, got 3601s"
         );
     }
 
