@@ -482,25 +482,26 @@ fn tracing_stats(sim: &Simulation) {
 mod tests {
     use super::{speed_text, summary_table};
 
+    /// The line of `report`'s summary that contains `needle`.
+    fn summary_line(report: &whiteout_results::Report, needle: &str) -> String {
+        summary_table(report)
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}"))
+            .to_string()
+    }
+
     #[test]
     fn liveness_without_a_bound_is_not_checked_rather_than_ok() {
         let mut report = whiteout_results::testdata::sample_report();
         let v = report.verdicts.as_mut().expect("sample verdicts");
         v.max_stall_s = None;
         v.liveness_ok = true;
-        let text = summary_table(&report);
-        let line = text
-            .lines()
-            .find(|l| l.contains("verdict: liveness"))
-            .expect("a liveness line");
+        let line = summary_line(&report, "verdict: liveness");
         assert!(line.contains("not checked"), "{line}");
         assert!(line.contains("no [expect] max_stall"), "{line}");
         report.verdicts.as_mut().unwrap().max_stall_s = Some(15.0);
-        let text = summary_table(&report);
-        let line = text
-            .lines()
-            .find(|l| l.contains("verdict: liveness"))
-            .unwrap();
+        let line = summary_line(&report, "verdict: liveness");
         assert!(
             !line.contains("not checked") && line.contains("max_stall 15.0s"),
             "{line}"
@@ -511,11 +512,7 @@ mod tests {
     fn a_latency_without_samples_is_shown_as_none_not_zero() {
         let mut report = whiteout_results::testdata::sample_report();
         report.summary.finalization_latency_ms = whiteout_results::Percentiles::default();
-        let text = summary_table(&report);
-        let line = text
-            .lines()
-            .find(|l| l.contains("finalization latency"))
-            .expect("a finalization line");
+        let line = summary_line(&report, "finalization latency");
         assert!(line.ends_with("-  (n=0)"), "{line}");
         assert!(!line.contains("p50"), "{line}");
     }

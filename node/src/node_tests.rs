@@ -137,6 +137,18 @@ const B1: BlockId = BlockId {
     hash: BlockHash(0xB1),
 };
 
+/// B1's child, in slot 2 (same leader window).
+const B2: BlockId = BlockId {
+    slot: Slot(2),
+    hash: BlockHash(0xB2),
+};
+
+/// B2's child, in slot 3.
+const B3: BlockId = BlockId {
+    slot: Slot(3),
+    hash: BlockHash(0xB3),
+};
+
 #[test]
 fn timeouts_follow_definition_17() {
     let (_, out) = follower();
@@ -368,25 +380,21 @@ fn safe_to_notar_waits_for_the_parent_certificate_the_node_builds_itself() {
     node.handle_timer(1550 * MS, Timer::Timeout(Slot(2)));
     let out = drain(&mut node);
     assert!(own_votes(&out).contains(&(Slot(2), VoteKind::Skip)));
-    let b2 = BlockId {
-        slot: Slot(2),
-        hash: BlockHash(0xB2),
-    };
-    deliver_block(&mut node, 1600 * MS, b2, B1);
-    let out = votes(&mut node, 1610 * MS, 2, VoteKind::Notar(b2.hash), 4);
+    deliver_block(&mut node, 1600 * MS, B2, B1);
+    let out = votes(&mut node, 1610 * MS, 2, VoteKind::Notar(B2.hash), 4);
     assert!(
         own_votes(&out).is_empty(),
-        "notar(b2) = 40%, but B1 has no certificate yet"
+        "notar(B2) = 40%, but B1 has no certificate yet"
     );
     // Own vote + 5 others = 60%: the validator builds B1's notarization.
     let out = votes(&mut node, 1620 * MS, 1, VoteKind::Notar(B1.hash), 5);
     assert!(certificates(&out).contains(&(CertificateKind::Notarization, Slot(1))));
-    // Its final vote for B1, then the fallback vote SafeToNotar(2, b2) asks.
+    // Its final vote for B1, then the fallback vote SafeToNotar(2, B2) asks.
     assert_eq!(
         own_votes(&out),
         vec![
             (Slot(1), VoteKind::Final),
-            (Slot(2), VoteKind::NotarFallback(b2.hash))
+            (Slot(2), VoteKind::NotarFallback(B2.hash))
         ],
     );
 }
@@ -395,19 +403,11 @@ fn safe_to_notar_waits_for_the_parent_certificate_the_node_builds_itself() {
 fn ancestors_are_finalized_before_the_block() {
     // Definition 14: finalizing a block finalizes its ancestors first.
     let (mut node, _) = follower();
-    let b2 = BlockId {
-        slot: Slot(2),
-        hash: BlockHash(0xB2),
-    };
-    let b3 = BlockId {
-        slot: Slot(3),
-        hash: BlockHash(0xB3),
-    };
     deliver_block(&mut node, 100 * MS, B1, BlockId::GENESIS);
-    deliver_block(&mut node, 500 * MS, b2, B1);
-    deliver_block(&mut node, 900 * MS, b3, b2);
-    // 80% notarize b3 (the validator's own vote and 7 others).
-    let out = votes(&mut node, 1000 * MS, 3, VoteKind::Notar(b3.hash), 7);
+    deliver_block(&mut node, 500 * MS, B2, B1);
+    deliver_block(&mut node, 900 * MS, B3, B2);
+    // 80% notarize B3 (the validator's own vote and 7 others).
+    let out = votes(&mut node, 1000 * MS, 3, VoteKind::Notar(B3.hash), 7);
     let finalized: Vec<(Slot, FinalizedBy)> = events(&out)
         .into_iter()
         .filter_map(|e| match e {
@@ -480,18 +480,14 @@ fn safe_to_notar_repairs_a_block_it_has_no_shred_of_to_learn_its_parent() {
     votes(&mut node, 150 * MS, 1, VoteKind::Notar(B1.hash), 5);
     node.handle_timer(1550 * MS, Timer::Timeout(Slot(2)));
     drain(&mut node);
-    let b2 = BlockId {
-        slot: Slot(2),
-        hash: BlockHash(0xB2),
-    };
-    let out = votes(&mut node, 1600 * MS, 2, VoteKind::Notar(b2.hash), 4);
-    assert!(own_votes(&out).is_empty(), "b2's parent is unknown here");
+    let out = votes(&mut node, 1600 * MS, 2, VoteKind::Notar(B2.hash), 4);
+    assert!(own_votes(&out).is_empty(), "B2's parent is unknown here");
     assert_eq!(
         timers(&out),
         vec![(
             2000 * MS,
             Timer::Repair {
-                block: b2,
+                block: B2,
                 attempt: 0
             }
         )]
@@ -499,17 +495,17 @@ fn safe_to_notar_repairs_a_block_it_has_no_shred_of_to_learn_its_parent() {
     node.handle_timer(
         2000 * MS,
         Timer::Repair {
-            block: b2,
+            block: B2,
             attempt: 0,
         },
     );
     let asked = sends(&drain(&mut node));
     assert_eq!(asked.len(), 1);
-    // The answer's first shred names the parent: SafeToNotar(2, b2).
-    let out = deliver_block(&mut node, 2050 * MS, b2, B1);
+    // The answer's first shred names the parent: SafeToNotar(2, B2).
+    let out = deliver_block(&mut node, 2050 * MS, B2, B1);
     assert_eq!(
         own_votes(&out),
-        vec![(Slot(2), VoteKind::NotarFallback(b2.hash))]
+        vec![(Slot(2), VoteKind::NotarFallback(B2.hash))]
     );
 }
 
