@@ -655,8 +655,14 @@ impl Simulation {
         self.now_ns >= self.end_ns
     }
 
+    /// Queues `event` at `at_ns`; an event due after the run's end is
+    /// dropped (it could never fire, and a very slow link would otherwise
+    /// pile such events up).
     fn push(&mut self, at_ns: u64, event: SimEvent) {
         self.seq += 1;
+        if at_ns > self.end_ns {
+            return;
+        }
         self.push_with_seq(at_ns, self.seq, event);
     }
 
@@ -685,6 +691,13 @@ impl Simulation {
         }
         debug_assert!(deliveries.is_sorted_by_key(|&(at, seq, _)| (at, seq)));
         let (at_ns, seq, _) = deliveries[0];
+        if at_ns > self.end_ns {
+            // Every delivery is after the run's end.
+            let mut spare = deliveries;
+            spare.clear();
+            self.spare_deliveries.push(spare);
+            return;
+        }
         let event = SimEvent::Fanout(Fanout {
             from: from as u32,
             message,
@@ -702,6 +715,7 @@ impl Simulation {
     /// link worker was computing: it is now keyed by its first delivery,
     /// or gone if it has none.
     fn pop_event(&mut self) -> Option<SimEvent> {
+        let end_ns = self.end_ns;
         let slab = self.queue.peek().expect("peeked").slab() as usize;
         if let Some(SimEvent::Fanout(f)) = &self.slab[slab] {
             if f.placeholder {
@@ -717,7 +731,8 @@ impl Simulation {
                 message: f.message.clone(),
             };
             f.next += 1;
-            if let Some(&(at_ns, seq, _)) = f.deliveries.get(f.next) {
+            // The rest, if due before the run's end (later ones never are).
+            if let Some(&(at_ns, seq, _)) = f.deliveries.get(f.next).filter(|d| d.0 <= end_ns) {
                 *top = Queued::new(at_ns, seq, slab as u32);
                 return Some(event);
             }
@@ -1613,16 +1628,20 @@ impl Simulation {
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
         if let Message::Shred(shred) = &message {
-            if shred.leader.idx() != from {
+            // A repair answer (its relay is the asker, section 2.8) is
+            // delivered as it is: it may repeat shreds the asker holds, which
+            // the slice inboxes (distinct shreds per relay) do not expect.
+            if shred.leader.idx() != from && shred.relay.idx() != to {
                 return self.relay_shred(from, shred, &message, id, [to]);
             }
         }
         let Some((arrival, plain)) = self.transmit(from, to, bytes, id) else {
             return;
         };
+        let repair_answer = matches!(&message, Message::Shred(shred) if shred.leader.idx() != from);
         // The sequence `push` gives the delivery.
         let seq = self.seq + 1;
-        if !plain {
+        if !plain && !repair_answer {
             match &message {
                 Message::Certificate(c) => {
                     let key = (c.slot, c.kind, c.block);

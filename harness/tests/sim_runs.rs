@@ -168,6 +168,12 @@ fn shortcuts_change_nothing() {
                 .expect("preset"),
             Duration::from_secs(45),
         ),
+        // Repair answers (section 2.8) bypass the shred inboxes.
+        (
+            scenario::load(Some(&root.join("harness/tests/data/lossy-repair.toml")))
+                .expect("test scenario"),
+            Duration::from_secs(60),
+        ),
     ];
     for (loaded, duration) in &cases {
         let fast = run_with(loaded, 3, *duration, true);
