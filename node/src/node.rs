@@ -586,9 +586,6 @@ impl Node {
 
     /// Algorithm 1: upon Block(s, hash, hash_parent).
     fn on_block(&mut self, now: Duration, block: BlockId, parent: BlockId) {
-        // A block of a slot this validator has finalized already (one that
-        // came late, by repair or after a restart) gets no vote: the slot is
-        // decided, as for skip votes in `try_skip_window`.
         if block.slot <= self.highest_finalized {
             return;
         }
@@ -602,6 +599,13 @@ impl Node {
     /// Algorithm 2, tryNotar.
     fn try_notar(&mut self, now: Duration, block: BlockId, parent: BlockId) -> bool {
         let slot = block.slot;
+        // A block of a slot this validator has finalized already (one that
+        // came late, by repair or after a restart, or waited in
+        // pendingBlocks) gets no vote: the slot is decided, as for skip
+        // votes in `try_skip_window`.
+        if slot <= self.highest_finalized {
+            return false;
+        }
         if self.state.get(slot).is_some_and(|st| st.voted) {
             return false;
         }
@@ -1244,7 +1248,13 @@ impl Node {
                 message: Message::RepairRequest(block),
             });
         }
-        if attempt + 1 < REPAIR_ATTEMPTS_MAX {
+        if attempt + 1 == REPAIR_ATTEMPTS_MAX {
+            // Given up for now: a later certificate or SafeToNotar may start
+            // another round.
+            self.state_mut(block.slot)
+                .repairing
+                .retain(|h| *h != block.hash);
+        } else {
             self.outputs.push_back(Output::SetTimer {
                 at: now + self.config.delta_block,
                 timer: Timer::Repair {
