@@ -452,10 +452,12 @@ impl FaultSpec {
         };
         let clock = |default_rate: f64| -> Result<(f64, i64), ChaosError> {
             let rate = self.rate.unwrap_or(default_rate);
-            if !(rate.is_finite() && rate > 0.0 && rate <= 1000.0) {
+            // Slower than 1/1000 a clock stands still for the simulation:
+            // its timers would fire again and again at the same instant.
+            if !(rate.is_finite() && (0.001..=1000.0).contains(&rate)) {
                 return Err(err(
                     "rate",
-                    format!("expected a clock rate in (0, 1000], got {rate}"),
+                    format!("expected a clock rate in [0.001, 1000], got {rate}"),
                 ));
             }
             let jump_ns = match self.jump.as_deref() {
