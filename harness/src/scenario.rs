@@ -354,19 +354,34 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario, ScenarioError> {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or_default();
-    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    let key = line.split_once('=')?.0.trim().trim_matches(['"', '\'']);
     if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
         return None;
     }
     let mut table = String::new();
     let mut arrays: BTreeMap<String, usize> = BTreeMap::new();
+    // A header's name is a bare or quoted key: `[3, 4],` inside a
+    // multi-line array is not one.
+    let is_name = |n: &str| {
+        !n.trim().is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c))
+    };
     for header in text[..line_start].lines().map(str::trim) {
-        if let Some(name) = header.strip_prefix("[[").and_then(|h| h.split_once("]]")) {
+        if let Some(name) = header
+            .strip_prefix("[[")
+            .and_then(|h| h.split_once("]]"))
+            .filter(|(n, _)| is_name(n))
+        {
             let name = name.0.trim().to_string();
             let index = arrays.entry(name.clone()).or_insert(0);
             table = format!("{name}[{index}]");
             *index += 1;
-        } else if let Some(name) = header.strip_prefix('[').and_then(|h| h.split_once(']')) {
+        } else if let Some(name) = header
+            .strip_prefix('[')
+            .and_then(|h| h.split_once(']'))
+            .filter(|(n, _)| is_name(n))
+        {
             table = name.0.trim().to_string();
         }
     }
@@ -626,6 +641,11 @@ mod tests {
         let text = "[[fault]]\nkind = \"crash\"\n[[fault]]\nat = \"1s\n";
         let e = parse(text, "x.toml").unwrap_err().to_string();
         assert!(e.contains("field `fault[1].at`"), "{e}");
+        // A multi-line array's rows are not table headers.
+        let text =
+            "[[fault]]\nkind = \"partition\"\ngroups = [\n  [0, 1],\n  [2, 3],\n]\nat = \"1s\n";
+        let e = parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("field `fault[0].at`"), "{e}");
     }
 
     #[test]
