@@ -260,8 +260,10 @@ impl Queued {
 
     /// An event due at or beyond [`Queued::AT_NS_LIMIT`] is kept at the
     /// limit: no run reaches it ([`MAX_DURATION`] is 30 days), so it never
-    /// fires either way (a client rate of one transaction per century, or a
-    /// 1 bit/s uplink, queue such events).
+    /// fires either way. Most events due after the run's end are not queued
+    /// at all ([`Simulation::push`], [`Simulation::push_fanout`]); this
+    /// covers the rest (a broadcast waiting for the link worker, slice
+    /// inbox announcements and checks).
     ///
     /// # Panics
     /// When `seq` does not fit.
@@ -1627,18 +1629,22 @@ impl Simulation {
     fn send(&mut self, from: usize, to: usize, message: Message) {
         let bytes = message.wire_bytes();
         let id = self.new_message(bytes);
-        if let Message::Shred(shred) = &message {
-            // A repair answer (its relay is the asker, section 2.8) is
-            // delivered as it is: it may repeat shreds the asker holds, which
-            // the slice inboxes (distinct shreds per relay) do not expect.
-            if shred.leader.idx() != from && shred.relay.idx() != to {
-                return self.relay_shred(from, shred, &message, id, [to]);
+        // A shred not from its leader is relayed, or, when its relay is the
+        // recipient, a repair answer (section 2.8): that one is delivered as
+        // it is, since it may repeat shreds the asker holds, which the slice
+        // inboxes (distinct shreds per relay) do not expect.
+        let repair_answer = match &message {
+            Message::Shred(shred) if shred.leader.idx() != from => {
+                if shred.relay.idx() != to {
+                    return self.relay_shred(from, shred, &message, id, [to]);
+                }
+                true
             }
-        }
+            _ => false,
+        };
         let Some((arrival, plain)) = self.transmit(from, to, bytes, id) else {
             return;
         };
-        let repair_answer = matches!(&message, Message::Shred(shred) if shred.leader.idx() != from);
         // The sequence `push` gives the delivery.
         let seq = self.seq + 1;
         if !plain && !repair_answer {
