@@ -586,6 +586,8 @@ impl Node {
 
     /// Algorithm 1: upon Block(s, hash, hash_parent).
     fn on_block(&mut self, now: Duration, block: BlockId, parent: BlockId) {
+        // A finalized slot's block gets no vote (see `try_notar`), so it
+        // need not wait in pendingBlocks either.
         if block.slot <= self.highest_finalized {
             return;
         }
@@ -726,12 +728,7 @@ impl Node {
             // Beyond the window's first slot, the parent must hold a
             // notar-fallback (or notarization) certificate first.
             if !self.schedule.is_window_start(slot) {
-                let parent = self
-                    .blocks
-                    .get(slot)
-                    .and_then(|bs| bs.iter().find(|a| a.hash == b))
-                    .map(|a| a.parent);
-                match parent {
+                match self.parent_of(BlockId { slot, hash: b }) {
                     Some(p) if self.pool.has_notar_or_fallback(p.slot, p.hash) => {}
                     Some(_) => continue,
                     None => {
@@ -788,12 +785,16 @@ impl Node {
         }
     }
 
-    fn parent_of(&self, block: BlockId) -> Option<BlockId> {
+    /// The assembly of `block` (Blokstor), once a shred of it came.
+    fn assembly(&self, block: BlockId) -> Option<&BlockAssembly> {
         self.blocks
             .get(block.slot)?
             .iter()
             .find(|a| a.hash == block.hash)
-            .map(|a| a.parent)
+    }
+
+    fn parent_of(&self, block: BlockId) -> Option<BlockId> {
+        self.assembly(block).map(|a| a.parent)
     }
 
     fn prune(&mut self) {
@@ -927,9 +928,7 @@ impl Node {
     /// it knows the block exists, with its parent. The simulator uses it to
     /// skip announcing a block again.
     pub fn knows_block(&self, block: BlockId) -> bool {
-        self.blocks
-            .get(block.slot)
-            .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash))
+        self.assembly(block).is_some()
     }
 
     /// Whether shred `slice` of `block` can no longer change anything here
@@ -939,11 +938,7 @@ impl Node {
         if !self.slot_in_range(block.slot) {
             return false;
         }
-        match self
-            .blocks
-            .get(block.slot)
-            .and_then(|bs| bs.iter().find(|a| a.hash == block.hash))
-        {
+        match self.assembly(block) {
             None => true,
             Some(a) => {
                 !a.complete
@@ -1051,16 +1046,13 @@ impl Node {
     /// Shreds of `slice` of `block` held here (0 when unknown), counting at
     /// most what reconstruction needs.
     pub fn shreds_held(&self, block: BlockId, slice: u32) -> u32 {
-        self.blocks
-            .get(block.slot)
-            .and_then(|bs| bs.iter().find(|a| a.hash == block.hash))
-            .map_or(0, |a| {
-                if a.complete {
-                    self.config.data_shreds_per_slice
-                } else {
-                    a.slices.get(slice as usize).map_or(0, |b| b.count_ones())
-                }
-            })
+        self.assembly(block).map_or(0, |a| {
+            if a.complete {
+                self.config.data_shreds_per_slice
+            } else {
+                a.slices.get(slice as usize).map_or(0, |b| b.count_ones())
+            }
+        })
     }
 
     fn on_shred(&mut self, now: Duration, from: ValidatorIndex, shred: Shred) {
@@ -1186,9 +1178,7 @@ impl Node {
 
     /// Whether this validator holds all of `block`'s slices.
     fn has_complete_block(&self, block: BlockId) -> bool {
-        self.blocks
-            .get(block.slot)
-            .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash && a.complete))
+        self.assembly(block).is_some_and(|a| a.complete)
     }
 
     /// Starts repairing `block` (section 2.8) unless it is complete here or
@@ -1268,11 +1258,7 @@ impl Node {
     /// Repair (section 2.8): answer with the shreds of a block this
     /// validator holds, `data_shreds_per_slice` per slice.
     fn on_repair_request(&mut self, from: ValidatorIndex, block: BlockId) {
-        let Some(a) = self
-            .blocks
-            .get(block.slot)
-            .and_then(|bs| bs.iter().find(|a| a.hash == block.hash && a.complete))
-        else {
+        let Some(a) = self.assembly(block).filter(|a| a.complete) else {
             return;
         };
         let (parent, slices) = (a.parent, a.slices.len() as u32);
