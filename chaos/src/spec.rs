@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use whiteout_node::byzantine::Behaviour;
 use whiteout_node::{Slot, ValidatorIndex};
+use whiteout_topologies::LATENCY_MS_MAX;
 
 use crate::fault::{
     Fault, FaultKind, LinkEffect, LinkScope, RandomKind, RandomSpec, Split, Start, Target,
@@ -113,7 +114,7 @@ const TIME_MAX: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The longest delay a `vote_delayer` may hold each vote: 1 hour, as for a
 /// link's latency.
-const VOTE_DELAY_MAX: Duration = Duration::from_secs(3600);
+const VOTE_DELAY_MAX: Duration = Duration::from_millis(LATENCY_MS_MAX as u64);
 
 const TARGET_FIELDS: [&str; 7] = [
     "validator",
@@ -421,7 +422,7 @@ impl FaultSpec {
         let link_effect = |default: LinkEffect| -> Result<LinkEffect, ChaosError> {
             let ms = |field: &str, v: Option<f64>, d: Duration| match v {
                 None => Ok(d),
-                Some(x) if x.is_finite() && (0.0..=3_600_000.0).contains(&x) => {
+                Some(x) if x.is_finite() && (0.0..=LATENCY_MS_MAX).contains(&x) => {
                     Ok(Duration::from_secs_f64(x / 1e3))
                 }
                 Some(x) => Err(err(
