@@ -6,7 +6,7 @@
 //! and settled (a few seconds), latency goes into fixed-size histograms, and
 //! only the per-second time series grows with the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use whiteout_node::{
     BlockHash, BlockId, CertificateKind, Event, FinalizedBy, Slot, ValidatorIndex,
@@ -23,7 +23,7 @@ const NS_PER_S: u64 = 1_000_000_000;
 /// certificates still count until then).
 const SETTLE_NS: u64 = 2 * NS_PER_S;
 /// A slot record is closed at the latest this long after it opened.
-const SLOT_RECORD_NS_MAX: u64 = 120 * NS_PER_S;
+pub const SLOT_RECORD_NS_MAX: u64 = 120 * NS_PER_S;
 /// Finalized blocks are remembered for the safety check this many slots
 /// below the highest finalized slot.
 const SAFETY_SLOTS_RETAINED: u64 = 2_000;
@@ -140,12 +140,24 @@ pub struct Collector {
     /// the seconds since the last one, not every second of the run).
     live_from: usize,
     slots: BTreeMap<Slot, SlotRecord>,
+    /// Slots whose record was closed, at or above `closed_floor`. Every
+    /// slot below the floor counts as closed unless its record is still
+    /// open: an event for a closed slot is not measured again (it would
+    /// open a second record and count the slot twice).
+    closed: BTreeSet<Slot>,
+    /// Closed slots are remembered from here up (the highest closed slot
+    /// less [`SAFETY_SLOTS_RETAINED`]).
+    closed_floor: Slot,
     counts: SlotCounts,
     fast_stake: u128,
     fast_first_stake: u128,
     finalized_stake: u128,
-    /// Pending transactions: id -> (submit ns, client's validator).
+    /// Pending transactions: id -> (submit ns, client's validator). Ids
+    /// grow with submission time, so the first entry is the oldest.
     txs: BTreeMap<u64, (u64, u32)>,
+    /// A transaction pending this long is counted as expired and
+    /// forgotten (see [`Collector::with_tx_timeout_ns`]).
+    tx_timeout_ns: u64,
     tx_counts: TransactionCounts,
     /// Transactions per block, grouped by the client's validator.
     block_txs: BTreeMap<BlockId, BTreeMap<u32, Vec<u64>>>,
@@ -160,8 +172,28 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// A collector for validators with these stakes (lamports).
+    /// Default of [`Collector::with_tx_timeout_ns`]: 3 minutes.
+    pub const TX_TIMEOUT_NS_DEFAULT: u64 = 180 * NS_PER_S;
+
+    /// A collector for validators with these stakes (lamports), with the
+    /// default transaction timeout.
     pub fn new(stakes: Vec<u64>) -> Self {
+        Self::with_tx_timeout_ns(stakes, Self::TX_TIMEOUT_NS_DEFAULT)
+    }
+
+    /// A collector for validators with these stakes (lamports) that counts
+    /// a transaction still not finalized `tx_timeout_ns` after its
+    /// submission as expired (`transactions.expired` in the report) and
+    /// stops tracking it, so that the pending set holds at most
+    /// `tx_timeout_ns` worth of load. The simulator passes the longest time
+    /// after which a transaction can still finalize as measured: the
+    /// node's `tx_expiry`, plus the slowest link, plus
+    /// [`SLOT_RECORD_NS_MAX`].
+    ///
+    /// # Panics
+    /// If `tx_timeout_ns` is 0 (a bug of the caller).
+    pub fn with_tx_timeout_ns(stakes: Vec<u64>, tx_timeout_ns: u64) -> Self {
+        assert!(tx_timeout_ns > 0, "a transaction timeout of 0 ns");
         let n = stakes.len();
         Self {
             stakes,
@@ -175,11 +207,14 @@ impl Collector {
             buckets: vec![Bucket::default()],
             live_from: 0,
             slots: BTreeMap::new(),
+            closed: BTreeSet::new(),
+            closed_floor: Slot::GENESIS,
             counts: SlotCounts::default(),
             fast_stake: 0,
             fast_first_stake: 0,
             finalized_stake: 0,
             txs: BTreeMap::new(),
+            tx_timeout_ns,
             tx_counts: TransactionCounts::default(),
             block_txs: BTreeMap::new(),
             finalized_blocks: BTreeMap::new(),
@@ -248,7 +283,19 @@ impl Collector {
         self.tx_counts.submitted += 1;
     }
 
-    fn record(&mut self, slot: Slot, now_ns: u64) -> &mut SlotRecord {
+    /// Whether `slot`'s record was closed (or is too old to be opened).
+    fn is_closed(&self, slot: Slot) -> bool {
+        !self.slots.contains_key(&slot) && (slot < self.closed_floor || self.closed.contains(&slot))
+    }
+
+    /// The open record of `slot`, opened now if it has none; `None` once
+    /// the slot is closed: late news of a closed slot (a restarted
+    /// validator finalizing it by ancestry, a block for a slot already
+    /// skipped) is not measured, so that no slot is counted twice.
+    fn record(&mut self, slot: Slot, now_ns: u64) -> Option<&mut SlotRecord> {
+        if self.is_closed(slot) {
+            return None;
+        }
         let n = self.stakes.len();
         let rec = self.slots.entry(slot).or_insert_with(|| SlotRecord {
             blocks: Vec::new(),
@@ -258,7 +305,7 @@ impl Collector {
             last_news_ns: now_ns,
         });
         rec.last_news_ns = now_ns;
-        rec
+        Some(rec)
     }
 
     fn proposed_ns(&self, block: BlockId) -> Option<u64> {
@@ -281,9 +328,10 @@ impl Collector {
             } => {
                 self.parents.insert(block, parent);
                 self.validators[vi].slots_proposed += 1;
-                self.record(block.slot, now_ns)
-                    .blocks
-                    .push((block.hash, now_ns));
+                let Some(rec) = self.record(block.slot, now_ns) else {
+                    return;
+                };
+                rec.blocks.push((block.hash, now_ns));
                 let mut by_client: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
                 for id in transactions {
                     if let Some(&(_, client)) = self.txs.get(&id) {
@@ -299,7 +347,9 @@ impl Collector {
                         hash: block.expect("notarization names a block"),
                     };
                     let proposed = self.proposed_ns(block);
-                    let rec = self.record(slot, now_ns);
+                    let Some(rec) = self.record(slot, now_ns) else {
+                        return;
+                    };
                     if rec.per_validator[vi].notarized_ns.is_none() {
                         rec.per_validator[vi].notarized_ns = Some(now_ns);
                         if let Some(p) = proposed {
@@ -311,13 +361,16 @@ impl Collector {
                     }
                 }
                 CertificateKind::FastFinalization => {
-                    let rec = self.record(slot, now_ns);
-                    rec.per_validator[vi]
-                        .fast_certificate_ns
-                        .get_or_insert(now_ns);
+                    if let Some(rec) = self.record(slot, now_ns) {
+                        rec.per_validator[vi]
+                            .fast_certificate_ns
+                            .get_or_insert(now_ns);
+                    }
                 }
                 CertificateKind::Skip => {
-                    self.record(slot, now_ns).skip_certified = true;
+                    if let Some(rec) = self.record(slot, now_ns) {
+                        rec.skip_certified = true;
+                    }
                 }
                 CertificateKind::NotarFallback | CertificateKind::Finalization => {}
             },
@@ -329,8 +382,11 @@ impl Collector {
     fn on_finalized(&mut self, now_ns: u64, v: ValidatorIndex, block: BlockId, by: FinalizedBy) {
         let vi = v.idx();
         self.check_safety(now_ns, v, block);
+        self.raise_highest_finalized(block.slot);
         let proposed = self.proposed_ns(block);
-        let rec = self.record(block.slot, now_ns);
+        let Some(rec) = self.record(block.slot, now_ns) else {
+            return;
+        };
         let vs = &mut rec.per_validator[vi];
         if vs.finalized_ns.is_some() {
             return;
@@ -363,9 +419,14 @@ impl Collector {
                 self.bucket(now_ns).tx_finalized += 1;
             }
         }
-        if block.slot > self.highest_finalized {
-            self.highest_finalized = block.slot;
-            let floor = Slot(block.slot.0.saturating_sub(SAFETY_SLOTS_RETAINED));
+    }
+
+    /// Raises the highest finalized slot to `slot` and prunes what the
+    /// safety check keeps below it.
+    fn raise_highest_finalized(&mut self, slot: Slot) {
+        if slot > self.highest_finalized {
+            self.highest_finalized = slot;
+            let floor = Slot(slot.0.saturating_sub(SAFETY_SLOTS_RETAINED));
             self.finalized_blocks = self.finalized_blocks.split_off(&floor);
             self.parents = self.parents.split_off(&BlockId {
                 slot: floor,
@@ -527,11 +588,32 @@ impl Collector {
             let rec = self.slots.remove(&slot).expect("listed above");
             self.close(slot, rec, false);
         }
+        self.expire_transactions(now_ns);
+    }
+
+    /// Forgets the transactions pending for longer than the timeout,
+    /// counting them as expired.
+    fn expire_transactions(&mut self, now_ns: u64) {
+        while let Some(entry) = self.txs.first_entry() {
+            let (submitted_ns, _) = *entry.get();
+            if now_ns.saturating_sub(submitted_ns) < self.tx_timeout_ns {
+                break;
+            }
+            entry.remove();
+            self.tx_counts.expired += 1;
+        }
     }
 
     /// Folds a slot record into the totals. `at_end`: the run ended while
     /// the slot was still open.
     fn close(&mut self, slot: Slot, rec: SlotRecord, at_end: bool) {
+        self.closed.insert(slot);
+        let highest_closed = *self.closed.last().expect("inserted above");
+        let floor = Slot(highest_closed.0.saturating_sub(SAFETY_SLOTS_RETAINED));
+        if floor > self.closed_floor {
+            self.closed_floor = floor;
+            self.closed = self.closed.split_off(&floor);
+        }
         let finalized_any = rec.per_validator.iter().any(|s| s.finalized_ns.is_some());
         if !rec.blocks.is_empty() {
             self.counts.proposed += 1;
@@ -594,12 +676,12 @@ impl Collector {
                 num as f64 / den as f64
             }
         };
-        let buckets_complete = (simulated_ns / NS_PER_S) as usize;
-        let time_series = self
-            .buckets
-            .iter()
-            .take(buckets_complete.max(1).min(self.buckets.len()))
-            .enumerate()
+        // One bucket per whole simulated second (at least one), also for
+        // seconds at the end of the run in which nothing happened.
+        let buckets_complete = ((simulated_ns / NS_PER_S) as usize).max(1);
+        let empty = Bucket::default();
+        let time_series = (0..buckets_complete)
+            .map(|i| (i, self.buckets.get(i).unwrap_or(&empty)))
             .map(|(i, b)| {
                 let ms = b
                     .live
@@ -621,9 +703,13 @@ impl Collector {
         let mut counts = self.counts;
         counts.unfinished += self.slots.len() as u64;
         let tx_counts = TransactionCounts {
-            pending: self.tx_counts.submitted - self.tx_counts.finalized,
+            pending: self.txs.len() as u64,
             ..self.tx_counts
         };
+        debug_assert_eq!(
+            tx_counts.submitted,
+            tx_counts.finalized + tx_counts.expired + tx_counts.pending
+        );
         Snapshot {
             summary: Summary {
                 finalization_latency_ms: self.finalization.percentiles(),
@@ -823,6 +909,90 @@ mod tests {
         assert_eq!(e.blocks.len(), 2);
         assert_eq!(e.blocks[0].validators, vec![0, 1]);
         assert_eq!(e.blocks[1].validators, vec![2]);
+    }
+
+    #[test]
+    fn a_closed_slot_is_not_counted_again() {
+        let mut c = Collector::new(vec![1, 1]);
+        produced(&mut c, 1, 0xA1, (0, 0));
+        finalized(&mut c, 10, 0, 1, 0xA1);
+        finalized(&mut c, 11, 1, 1, 0xA1);
+        // Settled (every validator finalized, quiet for SETTLE_NS).
+        c.settle(11 + SETTLE_NS);
+        assert_eq!(c.open_slot_records(), 0);
+        // Late news of slot 1: a second block for it, a certificate, a
+        // finalization. None opens a second record.
+        produced(&mut c, 1, 0xB1, (0, 0));
+        c.on_event(
+            12 + SETTLE_NS,
+            ValidatorIndex(1),
+            Event::CertificateStored {
+                kind: CertificateKind::FastFinalization,
+                slot: Slot(1),
+                block: Some(BlockHash(0xA1)),
+            },
+        );
+        finalized(&mut c, 13 + SETTLE_NS, 0, 1, 0xA1);
+        assert_eq!(c.open_slot_records(), 0);
+        c.finish();
+        let s = c.snapshot(10 * NS_PER_S);
+        assert_eq!(s.summary.slots.finalized, 1);
+        assert_eq!(s.summary.slots.proposed, 1);
+        assert_eq!(s.summary.slots.unfinished, 0);
+        assert_eq!(s.summary.finalization_latency_ms.count, 2);
+        assert_eq!(s.summary.fast_path_ratio, 0.0);
+        // A conflicting late finalization is still a safety violation.
+        finalized(&mut c, 14 + SETTLE_NS, 1, 1, 0xB1);
+        assert_eq!(c.snapshot(10 * NS_PER_S).summary.safety_violations, 1);
+    }
+
+    #[test]
+    fn closed_slots_are_remembered_within_a_bounded_window() {
+        let mut c = Collector::new(vec![1]);
+        let last = SAFETY_SLOTS_RETAINED + 500;
+        for slot in 1..=last {
+            let t = slot * NS_PER_S;
+            produced(&mut c, slot, slot, (slot - 1, slot - 1));
+            finalized(&mut c, t, 0, slot, slot);
+            c.settle(t + SETTLE_NS);
+        }
+        assert!(c.closed.len() as u64 <= SAFETY_SLOTS_RETAINED + 1);
+        // Below the floor and above it, a late finalization opens nothing.
+        finalized(&mut c, (last + 3) * NS_PER_S, 0, 3, 3);
+        finalized(&mut c, (last + 3) * NS_PER_S, 0, last - 1, last - 1);
+        assert_eq!(c.open_slot_records(), 0);
+    }
+
+    #[test]
+    fn transactions_pending_past_the_timeout_expire() {
+        let mut c = Collector::with_tx_timeout_ns(vec![1], 10 * NS_PER_S);
+        c.tx_submitted(0, 1, 0);
+        c.tx_submitted(NS_PER_S, 2, 0);
+        c.tx_submitted(5 * NS_PER_S, 3, 0);
+        c.settle(10 * NS_PER_S);
+        let t = c.snapshot(10 * NS_PER_S).summary.transactions;
+        assert_eq!(
+            (t.submitted, t.finalized, t.pending, t.expired),
+            (3, 0, 2, 1)
+        );
+        c.settle(15 * NS_PER_S);
+        let t = c.snapshot(15 * NS_PER_S).summary.transactions;
+        assert_eq!((t.pending, t.expired), (0, 3));
+        assert!(c.txs.is_empty());
+    }
+
+    #[test]
+    fn the_time_series_covers_every_simulated_second() {
+        let mut c = Collector::new(vec![1]);
+        produced(&mut c, 1, 0xA1, (0, 0));
+        finalized(&mut c, NS_PER_S / 2, 0, 1, 0xA1);
+        // Nothing happens after the first second of a 5.5 s run.
+        let s = c.snapshot(5 * NS_PER_S + NS_PER_S / 2);
+        assert_eq!(s.time_series.len(), 5);
+        assert_eq!(s.time_series[0].finalizations, 1);
+        assert_eq!(s.time_series[4].t_s, 4.0);
+        assert_eq!(s.time_series[4].finalizations, 0);
+        assert_eq!(s.time_series[4].fast_path_ratio, None);
     }
 
     #[test]

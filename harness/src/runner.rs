@@ -359,12 +359,13 @@ pub fn summary_table(report: &Report) -> String {
     out.push_str(&p("notarization latency ms", &s.notarization_latency_ms));
     out.push_str(&p("transaction latency ms", &s.tx_latency_ms));
     out.push_str(&format!(
-        "  {:<26} {:.1} tx/s ({} submitted, {} finalized, {} pending)\n",
+        "  {:<26} {:.1} tx/s ({} submitted, {} finalized, {} pending, {} expired)\n",
         "throughput",
         s.throughput_tps,
         s.transactions.submitted,
         s.transactions.finalized,
-        s.transactions.pending
+        s.transactions.pending,
+        s.transactions.expired
     ));
     out.push_str(&format!(
         "  {:<26} {:.4} (fast certificate first: {:.4})\n",

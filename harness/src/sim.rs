@@ -81,7 +81,7 @@ use links::{
     FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
 };
 
-use crate::metrics::Collector;
+use crate::metrics::{Collector, SLOT_RECORD_NS_MAX};
 use crate::scenario::Scenario;
 
 /// Nanoseconds per second.
@@ -437,6 +437,14 @@ impl Simulation {
             })
             .collect();
         let latency_ns = topology.latency_matrix_ns();
+        let jitter_ns = (scenario.network.jitter_ms * 1e6).round() as u64;
+        // The longest a transaction can wait and still finalize as
+        // measured: the slowest link to a leader, the leader's expiry, and
+        // the longest a slot is measured.
+        let tx_timeout_ns = latency_ns.iter().copied().max().unwrap_or(0)
+            + jitter_ns
+            + config.tx_expiry.as_nanos() as u64
+            + SLOT_RECORD_NS_MAX;
         let nearest_first = (0..n)
             .map(|from| {
                 let mut others: Vec<u32> =
@@ -449,7 +457,7 @@ impl Simulation {
             model: Arc::new(LinkModel {
                 n,
                 latency_ns,
-                jitter_ns: (scenario.network.jitter_ms * 1e6).round() as u64,
+                jitter_ns,
                 loss_rate: scenario.network.loss_rate,
                 nearest_first,
                 link_key: mix64(seed ^ 0x114C_D7A3),
@@ -470,7 +478,7 @@ impl Simulation {
             feeding: false,
             rng: ChaCha8Rng::seed_from_u64(seed),
             schedule,
-            metrics: Collector::new(stakes),
+            metrics: Collector::with_tx_timeout_ns(stakes, tx_timeout_ns),
             tx_interval_mean_ns: if scenario.load.tx_per_s > 0.0 {
                 NS_PER_S as f64 / scenario.load.tx_per_s
             } else {

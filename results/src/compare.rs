@@ -203,6 +203,7 @@ pub fn summary_figures(summary: &Summary) -> Vec<(&'static str, f64)> {
         ("transactions.submitted", s.transactions.submitted as f64),
         ("transactions.finalized", s.transactions.finalized as f64),
         ("transactions.pending", s.transactions.pending as f64),
+        ("transactions.expired", s.transactions.expired as f64),
         ("safety_violations", s.safety_violations as f64),
         ("messages_sent", s.messages_sent as f64),
         ("bytes_sent", s.bytes_sent as f64),

@@ -261,10 +261,11 @@ fn summary(h: &mut String, report: &Report) {
         (
             "transactions",
             format!(
-                "{} submitted, {} finalized, {} pending",
+                "{} submitted, {} finalized, {} pending, {} expired",
                 group(m.transactions.submitted),
                 group(m.transactions.finalized),
-                group(m.transactions.pending)
+                group(m.transactions.pending),
+                group(m.transactions.expired)
             ),
         ),
         ("safety violations", group(m.safety_violations)),

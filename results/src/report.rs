@@ -118,10 +118,14 @@ pub struct Summary {
     pub throughput_tps: f64,
     /// Stake-weighted share of finalized (slot, validator) pairs in which the
     /// validator obtained a fast-finalization certificate (80% of stake voted
-    /// to notarize the block), whether or not it came first.
+    /// to notarize the block), whether or not it came first. 0 when nothing
+    /// was finalized (`slots.finalized` is 0 then; the time series says
+    /// `null` for such a second), so that a run that finalized nothing
+    /// never passes a threshold on it as an improvement.
     pub fast_path_ratio: f64,
     /// Stake-weighted share of finalized (slot, validator) pairs in which the
-    /// fast-finalization certificate was the one that finalized the block.
+    /// fast-finalization certificate was the one that finalized the block
+    /// (0 when nothing was finalized).
     pub fast_path_first_ratio: f64,
     /// Slot counts.
     pub slots: SlotCounts,
@@ -157,8 +161,17 @@ pub struct TransactionCounts {
     pub submitted: u64,
     /// Distinct transactions that were finalized.
     pub finalized: u64,
-    /// Submitted, not finalized by the end of the run.
+    /// Submitted, neither finalized nor expired by the end of the run.
     pub pending: u64,
+    /// Submitted and still not finalized when the harness stopped waiting
+    /// for them: the node's transaction expiry (60 s), plus the slowest
+    /// link, plus the 120 s a slot is measured at most; after that a
+    /// transaction can no longer be finalized as measured. Expired
+    /// transactions are forgotten, so that an overloaded run holds at most
+    /// that long a stretch of its load in memory. 0 in reports written
+    /// before the field existed.
+    #[serde(default)]
+    pub expired: u64,
 }
 
 /// Figures of one simulated second.

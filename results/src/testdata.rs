@@ -147,7 +147,8 @@ pub fn sample_report() -> Report {
             transactions: TransactionCounts {
                 submitted: 300_000,
                 finalized: 262_000,
-                pending: 38_000,
+                pending: 37_000,
+                expired: 1_000,
             },
             safety_violations: 0,
             messages_sent,
