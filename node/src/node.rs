@@ -1202,9 +1202,14 @@ impl Node {
     /// [`Timer::Repair`]: if `block` is still incomplete, asks one validator
     /// whose NotarVote for it is stored (or who signed its notarization or
     /// fast-finalization certificate), other than its leader, for its
-    /// shreds, and checks again after Δblock. The validator asked is
-    /// `attempt` places on from a seeded start in that list, so retries ask
-    /// others and validators spread their requests.
+    /// shreds, and checks again after Δblock. When no such validator is
+    /// known (the block is certified here only by a notar-fallback
+    /// certificate, with none of its NotarVotes stored), the certificate's
+    /// signers are asked instead: at least the NotarVote signers among them
+    /// hold the block, while a NotarFallbackVote may come from a validator
+    /// that lacks it (Definition 16). The validator asked is `attempt`
+    /// places on from a seeded start in that list, so retries ask others
+    /// and validators spread their requests.
     fn repair(&mut self, now: Duration, block: BlockId, attempt: u32) {
         if self.has_complete_block(block) || !self.slot_in_range(block.slot) {
             return;
@@ -1225,11 +1230,19 @@ impl Node {
                 holders.extend(cert.signers.iter());
             }
         }
-        holders.sort_unstable();
-        holders.dedup();
         // The leader would answer as if this validator were each shred's
         // relay from the leader, and it would forward them all.
-        holders.retain(|&v| v != self.me && v != leader);
+        let usable = |v: &ValidatorIndex| *v != self.me && *v != leader;
+        if !holders.iter().any(usable) {
+            for cert in self.pool.certificates(block.slot) {
+                if cert.block == Some(block.hash) && cert.kind == CertificateKind::NotarFallback {
+                    holders.extend(cert.signers.iter());
+                }
+            }
+        }
+        holders.sort_unstable();
+        holders.dedup();
+        holders.retain(usable);
         if !holders.is_empty() {
             let start = mix64(u64::from(self.me.0) ^ mix64(block.slot.0 ^ block.hash.0));
             let pick = (start as usize).wrapping_add(attempt as usize) % holders.len();

@@ -472,6 +472,36 @@ fn a_certified_block_missing_after_delta_block_is_repaired_from_its_voters() {
 }
 
 #[test]
+fn a_block_certified_only_by_notar_fallback_is_repaired_from_its_signers() {
+    // A notar-fallback certificate arrives at a validator that stored none
+    // of B1's NotarVotes (it was cut off while they flew): its signers are
+    // the only validators known to have voted for B1.
+    let (mut node, _) = follower();
+    let leader = schedule().leader(Slot(1));
+    let mut signers = crate::SignerSet::with_capacity(10);
+    let signed: Vec<ValidatorIndex> = others(&node).take(6).collect();
+    for v in &signed {
+        signers.insert(*v);
+    }
+    let cert = crate::Certificate {
+        kind: CertificateKind::NotarFallback,
+        slot: Slot(1),
+        block: Some(B1.hash),
+        signers,
+    };
+    node.handle_message(100 * MS, signed[0], Message::Certificate(Arc::new(cert)));
+    let out = drain(&mut node);
+    let repair = |attempt| Timer::Repair { block: B1, attempt };
+    assert!(timers(&out).contains(&(500 * MS, repair(0))), "{out:?}");
+    node.handle_timer(500 * MS, repair(0));
+    let sent = sends(&drain(&mut node));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, message) = &sent[0];
+    assert_eq!(*message, Message::RepairRequest(B1));
+    assert!(signed.contains(to) && *to != leader, "asked {to:?}");
+}
+
+#[test]
 fn safe_to_notar_repairs_a_block_it_has_no_shred_of_to_learn_its_parent() {
     // Definition 16: beyond a window's first slot, block b is retrieved by
     // repair first, to identify its parent.
