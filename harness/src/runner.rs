@@ -471,10 +471,11 @@ fn verdicts_table(report: &Report, v: &whiteout_results::Verdicts) -> String {
 fn tracing_stats(sim: &Simulation) {
     if std::env::var_os("WHITEOUT_SIM_STATS").is_some() {
         eprintln!(
-            "sim stats: {} events processed (vote, certificate, shred, transaction, repair, timer, client, inbox: {:?}), queue length max {}",
+            "sim stats: {} events processed (vote, certificate, shred, transaction, repair, timer, client, inbox: {:?}), queue length max {}, shortcut state at the end (slices, certificates, blocks): {:?}",
             sim.events_processed(),
             sim.events_by_kind,
-            sim.queue_len_max()
+            sim.queue_len_max(),
+            sim.shortcut_state_len()
         );
     }
 }

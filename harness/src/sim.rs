@@ -990,23 +990,74 @@ impl Simulation {
         }
     }
 
-    /// Forgets shortcut state of slots every validator has pruned.
+    /// Forgets shortcut state of slots every validator has pruned, and of
+    /// slots some validator has pruned where nothing is on its way to the
+    /// validators that have not (a validator far behind, e.g. behind a very
+    /// slow link, would otherwise hold the state of every later slot).
+    ///
+    /// A validator has pruned the slots below its highest finalized slot
+    /// minus 128 (it keeps `slots_retained` of them; shreds and
+    /// certificates of older slots change nothing there). State forgotten
+    /// while a validator still keeps the slot is state of a shortcut that
+    /// then does not apply: a later copy is delivered (as without
+    /// shortcuts) rather than skipped, and a later shred of the slice
+    /// starts an inbox afresh from what the validator holds.
     fn prune(&mut self) {
-        let lowest = self
+        let floors: Vec<Option<Slot>> = self
             .nodes
             .iter()
-            .filter_map(Validator::node)
-            .map(Node::highest_finalized)
+            .map(|v| {
+                v.node()
+                    .map(|n| Slot(n.highest_finalized().0.saturating_sub(128)))
+            })
+            .collect();
+        let floor = floors
+            .iter()
+            .flatten()
             .min()
+            .copied()
             .unwrap_or(Slot::GENESIS);
-        let floor = Slot(lowest.0.saturating_sub(128));
-        self.certificate_due
-            .retain(|(slot, _, _), _| *slot >= floor);
+        let top = floors
+            .iter()
+            .flatten()
+            .max()
+            .copied()
+            .unwrap_or(Slot::GENESIS);
+        // Validators that keep `slot`.
+        let keeps = |slot: Slot| {
+            floors
+                .iter()
+                .enumerate()
+                .filter(move |(_, f)| f.is_some_and(|f| slot >= f))
+                .map(|(r, _)| r)
+        };
+        let (now, end) = (self.now_ns, self.end_ns);
+        self.certificate_due.retain(|(slot, _, _), due| {
+            *slot >= floor
+                && (*slot >= top
+                    // A copy still on its way to a validator that keeps
+                    // the slot.
+                    || keeps(*slot).any(|r| due[r].0 >= now && due[r].0 <= end))
+        });
         if self.links.is_some() {
             self.tell_links(LinkJob::Prune { floor });
         }
-        self.inboxes.retain(|(block, _), _| block.slot >= floor);
-        self.announced.retain(|block, _| block.slot >= floor);
+        self.inboxes.retain(|(block, _), group| {
+            block.slot >= floor
+                && (block.slot >= top
+                    // Arrivals not handed over yet, to a validator that
+                    // keeps the slot.
+                    || keeps(block.slot).any(|r| !group.by_recipient[r].earliest.is_empty()))
+        });
+        let inboxes = &self.inboxes;
+        self.announced.retain(|block, _| {
+            block.slot >= floor
+                && (block.slot >= top
+                    || inboxes
+                        .range((*block, 0)..=(*block, u32::MAX))
+                        .next()
+                        .is_some())
+        });
     }
 
     /// Hands the recipient the shreds of its inbox that arrived up to
@@ -1743,6 +1794,12 @@ impl Simulation {
             }
         }
         self.seq += 1;
+        if arrival > self.end_ns {
+            // Never handed over: keeping it would only queue announcements
+            // and checks after the run's end, and hold the slice's state
+            // for as long as the run lasts (a very slow link).
+            return;
+        }
         let at = (arrival, self.seq);
         let (block, slice) = (shred.block, shred.slice);
         if inbox.announce_ns.is_none_or(|a| arrival < a) {
@@ -2185,5 +2242,15 @@ impl Simulation {
     /// Most events that waited in the queue at once.
     pub fn queue_len_max(&self) -> usize {
         self.queue_len_max
+    }
+
+    /// Entries of the shortcut state kept now: slices with inboxes,
+    /// certificates with copies due, blocks with announcements.
+    pub fn shortcut_state_len(&self) -> (usize, usize, usize) {
+        (
+            self.inboxes.len(),
+            self.certificate_due.len(),
+            self.announced.len(),
+        )
     }
 }

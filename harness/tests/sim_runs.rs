@@ -174,6 +174,13 @@ fn shortcuts_change_nothing() {
                 .expect("test scenario"),
             Duration::from_secs(60),
         ),
+        // Validators far behind others (slow links): the others prune
+        // slots they still keep.
+        (
+            scenario::load(Some(&root.join("harness/tests/data/slow-links.toml")))
+                .expect("test scenario"),
+            Duration::from_secs(90),
+        ),
     ];
     for (loaded, duration) in &cases {
         let fast = run_with(loaded, 3, *duration, true);
@@ -185,4 +192,40 @@ fn shortcuts_change_nothing() {
             loaded.scenario.name
         );
     }
+}
+
+/// A validator far behind the others (behind a link of 1 bit/s) must not
+/// make the simulator keep shortcut state for every slot: it stays flat
+/// while the run goes on.
+#[test]
+fn a_validator_far_behind_holds_no_shortcut_state_back() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded = scenario::load(Some(&root.join("harness/tests/data/slow-links.toml")))
+        .expect("test scenario");
+    let s = &loaded.scenario;
+    let duration = Duration::from_secs(240);
+    let topology = whiteout_topologies::build(&s.topology, &loaded.base_dir()).expect("topology");
+    let plan = s.plan().expect("faults");
+    let infos = whiteout_chaos::ValidatorInfo::from_topology(&topology);
+    let timeline =
+        whiteout_chaos::Timeline::new(&plan, s.seed, duration, &infos).expect("timeline");
+    let mut sim = whiteout::sim::Simulation::with_timeline(
+        s,
+        &topology,
+        s.seed,
+        duration,
+        Some((timeline, plan.expect)),
+    );
+    let state_at = |sim: &mut whiteout::sim::Simulation, s: u64| {
+        sim.run_until(s * whiteout::sim::NS_PER_S, u64::MAX);
+        let (slices, certificates, blocks) = sim.shortcut_state_len();
+        slices + certificates + blocks
+    };
+    let state_2m = state_at(&mut sim, 120);
+    let state_4m = state_at(&mut sim, 240);
+    // Two minutes more is about 300 slots more, 1,200 slices.
+    assert!(
+        state_4m <= state_2m + 200,
+        "shortcut state grew from {state_2m} to {state_4m} entries"
+    );
 }
