@@ -265,6 +265,12 @@ impl Node {
         self.highest_slot_active
     }
 
+    /// Client transactions waiting here to be packed when this validator
+    /// leads (bounded by `tx_expiry` and `pending_tx_max`).
+    pub fn pending_transactions(&self) -> usize {
+        self.pending_txs.len()
+    }
+
     /// The next output, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
@@ -293,8 +299,18 @@ impl Node {
     }
 
     /// Takes a client transaction into the pending queue (used when this
-    /// validator leads).
+    /// validator leads). Transactions pending longer than
+    /// [`NodeConfig::tx_expiry`] are dropped from the front first (the
+    /// queue is in arrival order), so a validator that seldom leads holds
+    /// at most `tx_expiry` of them, and at most `pending_tx_max` in any
+    /// case.
     pub fn handle_transaction(&mut self, now: Duration, tx: Transaction) {
+        while let Some((_, arrived)) = self.pending_txs.front() {
+            if now.saturating_sub(*arrived) <= self.config.tx_expiry {
+                break;
+            }
+            self.pending_txs.pop_front();
+        }
         if self.pending_txs.len() >= self.config.pending_tx_max {
             self.pending_txs.pop_front();
         }

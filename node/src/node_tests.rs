@@ -764,3 +764,20 @@ fn votes_below_the_quiet_stake_change_nothing_but_tallies() {
     }
     assert!(quiet_total > 1000, "the bound lets votes through quietly");
 }
+
+#[test]
+fn expired_transactions_leave_the_pending_queue_as_new_ones_arrive() {
+    let (mut node, _) = follower();
+    let tx = |id| crate::Transaction {
+        id,
+        size_bytes: 250,
+    };
+    for id in 0..5 {
+        node.handle_transaction(Duration::from_secs(id), tx(id));
+    }
+    assert_eq!(node.pending_transactions(), 5);
+    // 60 s expiry: at 62 s the transactions of 0 s and 1 s are gone, the
+    // one of 2 s (exactly 60 s old) stays.
+    node.handle_transaction(Duration::from_secs(62), tx(5));
+    assert_eq!(node.pending_transactions(), 4);
+}
