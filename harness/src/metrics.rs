@@ -3,8 +3,10 @@
 //! compares validators with each other.
 //!
 //! Memory is bounded: per-slot records live only until the slot is decided
-//! and settled (a few seconds), latency goes into fixed-size histograms, and
-//! only the per-second time series grows with the run.
+//! and settled (a few seconds), closed slots are remembered for the last
+//! 2,000 slots, pending transactions until they can no longer finalize as
+//! measured, latency goes into fixed-size histograms, and only the
+//! per-second time series grows with the run.
 
 use std::collections::{BTreeMap, BTreeSet};
 
