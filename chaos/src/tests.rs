@@ -828,3 +828,33 @@ fn random_faults_join_the_timeline_and_static_targets_are_seeded() {
         a.faults[2].target
     );
 }
+
+#[test]
+fn clock_lag_bounds_take_the_slowest_rate_and_every_backward_jump() {
+    assert_eq!(timeline("").clock_lag_bounds(), (1.0, 0));
+    let tl = timeline(
+        r#"
+[[fault]]
+kind = "clock"
+at = "1m"
+validator = 1
+rate = 0.25
+jump = "-2s"
+
+[[fault]]
+kind = "clock"
+at = "2m"
+validator = 2
+rate = 2.0
+jump = "-3s"
+
+[[fault]]
+kind = "clock"
+at = "3m"
+validator = 3
+rate = 0.5
+jump = "5s"
+"#,
+    );
+    assert_eq!(tl.clock_lag_bounds(), (0.25, 5_000_000_000));
+}

@@ -530,6 +530,25 @@ impl Timeline {
         self.queue.insert((at, self.seq), (id, step));
     }
 
+    /// How far the faults' clocks can lag simulated time: the slowest clock
+    /// rate of any clock fault (1.0 without one; in `(0, 1]`) and the sum
+    /// of their backward jumps, ns. A validator measuring `d` on its own
+    /// clock may take up to `d / rate + backward_jump_ns` of simulated time
+    /// (used to bound how long a transaction can wait at a leader).
+    pub fn clock_lag_bounds(&self) -> (f64, u64) {
+        let mut rate_min = 1.0_f64;
+        let mut backward_ns = 0u64;
+        for e in &self.entries {
+            if let Todo::Clock(_, rate, jump_ns) = e.todo {
+                rate_min = rate_min.min(rate);
+                if jump_ns < 0 {
+                    backward_ns = backward_ns.saturating_add(jump_ns.unsigned_abs());
+                }
+            }
+        }
+        (rate_min, backward_ns)
+    }
+
     /// The earliest time at which something is scheduled (poll then).
     pub fn next_deadline(&self) -> Option<Duration> {
         self.queue.first_key_value().map(|((t, _), _)| *t)

@@ -439,11 +439,18 @@ impl Simulation {
         let latency_ns = topology.latency_matrix_ns();
         let jitter_ns = (scenario.network.jitter_ms * 1e6).round() as u64;
         // The longest a transaction can wait and still finalize as
-        // measured: the slowest link to a leader, the leader's expiry, and
-        // the longest a slot is measured.
+        // measured: the slowest link to a leader, the leader's expiry (on
+        // its own clock, which a clock fault may slow down or set back),
+        // and the longest a slot is measured.
+        let (clock_rate_min, clock_backward_ns) = chaos
+            .as_ref()
+            .map_or((1.0, 0), |(timeline, _)| timeline.clock_lag_bounds());
+        let tx_expiry_ns = (config.tx_expiry.as_nanos() as f64 / clock_rate_min)
+            .min(MAX_DURATION.as_nanos() as f64) as u64;
         let tx_timeout_ns = latency_ns.iter().copied().max().unwrap_or(0)
             + jitter_ns
-            + config.tx_expiry.as_nanos() as u64
+            + tx_expiry_ns
+            + clock_backward_ns.min(MAX_DURATION.as_nanos() as u64)
             + SLOT_RECORD_NS_MAX;
         let nearest_first = (0..n)
             .map(|from| {
@@ -996,19 +1003,21 @@ impl Simulation {
     /// slow link, would otherwise hold the state of every later slot).
     ///
     /// A validator has pruned the slots below its highest finalized slot
-    /// minus 128 (it keeps `slots_retained` of them; shreds and
-    /// certificates of older slots change nothing there). State forgotten
+    /// minus twice `slots_retained` (it keeps `slots_retained` of them;
+    /// shreds and certificates of older slots change nothing there). State forgotten
     /// while a validator still keeps the slot is state of a shortcut that
     /// then does not apply: a later copy is delivered (as without
     /// shortcuts) rather than skipped, and a later shred of the slice
     /// starts an inbox afresh from what the validator holds.
     fn prune(&mut self) {
+        // Twice what the node keeps, as a margin.
+        let retained = 2 * self.config.slots_retained;
         let floors: Vec<Option<Slot>> = self
             .nodes
             .iter()
             .map(|v| {
                 v.node()
-                    .map(|n| Slot(n.highest_finalized().0.saturating_sub(128)))
+                    .map(|n| Slot(n.highest_finalized().0.saturating_sub(retained)))
             })
             .collect();
         let floor = floors

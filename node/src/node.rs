@@ -266,7 +266,8 @@ impl Node {
     }
 
     /// Client transactions waiting here to be packed when this validator
-    /// leads (bounded by `tx_expiry` and `pending_tx_max`).
+    /// leads: at most `pending_tx_max`, and none older than `tx_expiry`
+    /// as of the latest arrival (the queue is trimmed when one arrives).
     pub fn pending_transactions(&self) -> usize {
         self.pending_txs.len()
     }

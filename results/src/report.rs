@@ -164,8 +164,10 @@ pub struct TransactionCounts {
     /// Submitted, neither finalized nor expired by the end of the run.
     pub pending: u64,
     /// Submitted and still not finalized when the harness stopped waiting
-    /// for them: the node's transaction expiry (60 s), plus the slowest
-    /// link, plus the 120 s a slot is measured at most; after that a
+    /// for them: the node's transaction expiry (60 s, on the leader's
+    /// clock: stretched by the slowest clock rate and the backward jumps
+    /// of the run's clock faults), plus the slowest link, plus the 120 s a
+    /// slot is measured at most; after that a
     /// transaction can no longer be finalized as measured. Expired
     /// transactions are forgotten, so that an overloaded run holds at most
     /// that long a stretch of its load in memory. 0 in reports written
