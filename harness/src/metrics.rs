@@ -8,7 +8,7 @@
 //! measured, latency goes into fixed-size histograms, and only the
 //! per-second time series grows with the run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use whiteout_node::{
     BlockHash, BlockId, CertificateKind, Event, FinalizedBy, Slot, ValidatorIndex,
@@ -52,6 +52,17 @@ struct SlotRecord {
     skip_certified: bool,
     opened_ns: u64,
     last_news_ns: u64,
+}
+
+/// How a closed slot was counted, so that later news of it can correct the
+/// slot counts without measuring it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ClosedSlot {
+    /// Counted in `slots.proposed`.
+    proposed: bool,
+    /// Counted in `slots.unfinished`: closed undecided (at the 120 s
+    /// limit) and not decided since.
+    unfinished: bool,
 }
 
 /// Counters and histograms of one validator (histograms with 2 significant
@@ -142,11 +153,12 @@ pub struct Collector {
     /// the seconds since the last one, not every second of the run).
     live_from: usize,
     slots: BTreeMap<Slot, SlotRecord>,
-    /// Slots whose record was closed, at or above `closed_floor`. Every
-    /// slot below the floor counts as closed unless its record is still
-    /// open: an event for a closed slot is not measured again (it would
-    /// open a second record and count the slot twice).
-    closed: BTreeSet<Slot>,
+    /// Slots whose record was closed, at or above `closed_floor`, with how
+    /// they were counted. Every slot below the floor counts as closed
+    /// unless its record is still open: an event for a closed slot is not
+    /// measured again (it would open a second record and count the slot
+    /// twice), only moved between the slot counts.
+    closed: BTreeMap<Slot, ClosedSlot>,
     /// Closed slots are remembered from here up (the highest closed slot
     /// less [`SAFETY_SLOTS_RETAINED`]).
     closed_floor: Slot,
@@ -189,8 +201,8 @@ impl Collector {
     /// stops tracking it, so that the pending set holds at most
     /// `tx_timeout_ns` worth of load. The simulator passes the longest time
     /// after which a transaction can still finalize as measured: the
-    /// node's `tx_expiry`, plus the slowest link, plus
-    /// [`SLOT_RECORD_NS_MAX`].
+    /// node's `tx_expiry` (stretched by the run's clock faults), plus the
+    /// slowest link, plus [`SLOT_RECORD_NS_MAX`].
     ///
     /// # Panics
     /// If `tx_timeout_ns` is 0 (a bug of the caller).
@@ -209,7 +221,7 @@ impl Collector {
             buckets: vec![Bucket::default()],
             live_from: 0,
             slots: BTreeMap::new(),
-            closed: BTreeSet::new(),
+            closed: BTreeMap::new(),
             closed_floor: Slot::GENESIS,
             counts: SlotCounts::default(),
             fast_stake: 0,
@@ -287,7 +299,34 @@ impl Collector {
 
     /// Whether `slot`'s record was closed (or is too old to be opened).
     fn is_closed(&self, slot: Slot) -> bool {
-        !self.slots.contains_key(&slot) && (slot < self.closed_floor || self.closed.contains(&slot))
+        !self.slots.contains_key(&slot)
+            && (slot < self.closed_floor || self.closed.contains_key(&slot))
+    }
+
+    /// Late news of a closed slot: a block was proposed in it (`proposed`),
+    /// it was decided (`decided_as_finalized`: `Some(true)` finalized,
+    /// `Some(false)` skip-certified). A slot first counted without a
+    /// proposal, or as unfinished, is counted again where it belongs; its
+    /// latencies and fast-path figures are not measured.
+    fn late_news(&mut self, slot: Slot, proposed: bool, decided_as_finalized: Option<bool>) {
+        let Some(c) = self.closed.get_mut(&slot) else {
+            return;
+        };
+        if proposed && !c.proposed {
+            c.proposed = true;
+            self.counts.proposed += 1;
+        }
+        if let Some(finalized) = decided_as_finalized {
+            if c.unfinished {
+                c.unfinished = false;
+                self.counts.unfinished -= 1;
+                if finalized {
+                    self.counts.finalized += 1;
+                } else {
+                    self.counts.skipped += 1;
+                }
+            }
+        }
     }
 
     /// The open record of `slot`, opened now if it has none; `None` once
@@ -331,6 +370,7 @@ impl Collector {
                 self.parents.insert(block, parent);
                 self.validators[vi].slots_proposed += 1;
                 let Some(rec) = self.record(block.slot, now_ns) else {
+                    self.late_news(block.slot, true, None);
                     return;
                 };
                 rec.blocks.push((block.hash, now_ns));
@@ -369,11 +409,10 @@ impl Collector {
                             .get_or_insert(now_ns);
                     }
                 }
-                CertificateKind::Skip => {
-                    if let Some(rec) = self.record(slot, now_ns) {
-                        rec.skip_certified = true;
-                    }
-                }
+                CertificateKind::Skip => match self.record(slot, now_ns) {
+                    Some(rec) => rec.skip_certified = true,
+                    None => self.late_news(slot, false, Some(false)),
+                },
                 CertificateKind::NotarFallback | CertificateKind::Finalization => {}
             },
             Event::Finalized { block, by } => self.on_finalized(now_ns, v, block, by),
@@ -387,6 +426,7 @@ impl Collector {
         self.raise_highest_finalized(block.slot);
         let proposed = self.proposed_ns(block);
         let Some(rec) = self.record(block.slot, now_ns) else {
+            self.late_news(block.slot, false, Some(true));
             return;
         };
         let vs = &mut rec.per_validator[vi];
@@ -609,23 +649,32 @@ impl Collector {
     /// Folds a slot record into the totals. `at_end`: the run ended while
     /// the slot was still open.
     fn close(&mut self, slot: Slot, rec: SlotRecord, at_end: bool) {
-        self.closed.insert(slot);
-        let highest_closed = *self.closed.last().expect("inserted above");
-        let floor = Slot(highest_closed.0.saturating_sub(SAFETY_SLOTS_RETAINED));
-        if floor > self.closed_floor {
-            self.closed_floor = floor;
-            self.closed = self.closed.split_off(&floor);
-        }
         let finalized_any = rec.per_validator.iter().any(|s| s.finalized_ns.is_some());
-        if !rec.blocks.is_empty() {
+        let proposed = !rec.blocks.is_empty();
+        if proposed {
             self.counts.proposed += 1;
         }
+        let mut unfinished = false;
         if finalized_any {
             self.counts.finalized += 1;
         } else if rec.skip_certified || (!at_end && slot <= self.highest_finalized) {
             self.counts.skipped += 1;
         } else {
             self.counts.unfinished += 1;
+            unfinished = true;
+        }
+        self.closed.insert(
+            slot,
+            ClosedSlot {
+                proposed,
+                unfinished,
+            },
+        );
+        let (&highest_closed, _) = self.closed.last_key_value().expect("inserted above");
+        let floor = Slot(highest_closed.0.saturating_sub(SAFETY_SLOTS_RETAINED));
+        if floor > self.closed_floor {
+            self.closed_floor = floor;
+            self.closed = self.closed.split_off(&floor);
         }
         let bucket_ns = rec.blocks.first().map_or(rec.opened_ns, |(_, t)| *t);
         let (mut fast, mut first, mut total) = (0u128, 0u128, 0u128);
@@ -946,6 +995,56 @@ mod tests {
         // A conflicting late finalization is still a safety violation.
         finalized(&mut c, 14 + SETTLE_NS, 1, 1, 0xB1);
         assert_eq!(c.snapshot(10 * NS_PER_S).summary.safety_violations, 1);
+    }
+
+    #[test]
+    fn a_slot_closed_undecided_is_recounted_when_decided_later() {
+        // A long partition: slots 5 and 6 stay undecided past the 120 s
+        // limit of their records; later slot 5 is skip-certified and slot 6
+        // finalized. Slot 7 is skipped with no block, then a late block
+        // for it turns up.
+        let mut c = Collector::new(vec![1, 1]);
+        produced(&mut c, 5, 0xA5, (0, 0));
+        produced(&mut c, 6, 0xA6, (5, 0xA5));
+        c.on_event(
+            0,
+            ValidatorIndex(0),
+            Event::CertificateStored {
+                kind: CertificateKind::Skip,
+                slot: Slot(7),
+                block: None,
+            },
+        );
+        c.settle(SLOT_RECORD_NS_MAX);
+        assert_eq!(c.open_slot_records(), 0);
+        let counts = c.snapshot(NS_PER_S).summary.slots;
+        assert_eq!(
+            (counts.proposed, counts.unfinished, counts.skipped),
+            (2, 2, 1)
+        );
+        let t = SLOT_RECORD_NS_MAX + 10 * NS_PER_S;
+        c.on_event(
+            t,
+            ValidatorIndex(1),
+            Event::CertificateStored {
+                kind: CertificateKind::Skip,
+                slot: Slot(5),
+                block: None,
+            },
+        );
+        finalized(&mut c, t, 0, 6, 0xA6);
+        finalized(&mut c, t, 1, 6, 0xA6);
+        produced(&mut c, 7, 0xA7, (6, 0xA6));
+        assert_eq!(c.open_slot_records(), 0, "nothing is measured again");
+        let s = c.snapshot(t);
+        assert_eq!(s.summary.slots.proposed, 3);
+        assert_eq!(s.summary.slots.unfinished, 0);
+        assert_eq!(s.summary.slots.skipped, 2);
+        assert_eq!(s.summary.slots.finalized, 1);
+        assert_eq!(s.summary.finalization_latency_ms.count, 0);
+        // Sum of the validators' proposals = slots proposed here.
+        let by_validators: u64 = c.validators.iter().map(|v| v.slots_proposed).sum();
+        assert_eq!(by_validators, 3);
     }
 
     #[test]
