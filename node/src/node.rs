@@ -1237,25 +1237,24 @@ impl Node {
             .notar_voters(block.slot, block.hash)
             .map(|s| s.iter().collect())
             .unwrap_or_default();
+        let mut fallback_signers: Vec<ValidatorIndex> = Vec::new();
         for cert in self.pool.certificates(block.slot) {
-            if cert.block == Some(block.hash)
-                && matches!(
-                    cert.kind,
-                    CertificateKind::Notarization | CertificateKind::FastFinalization
-                )
-            {
-                holders.extend(cert.signers.iter());
+            if cert.block != Some(block.hash) {
+                continue;
+            }
+            match cert.kind {
+                CertificateKind::Notarization | CertificateKind::FastFinalization => {
+                    holders.extend(cert.signers.iter());
+                }
+                CertificateKind::NotarFallback => fallback_signers.extend(cert.signers.iter()),
+                CertificateKind::Skip | CertificateKind::Finalization => {}
             }
         }
         // The leader would answer as if this validator were each shred's
         // relay from the leader, and it would forward them all.
         let usable = |v: &ValidatorIndex| *v != self.me && *v != leader;
         if !holders.iter().any(usable) {
-            for cert in self.pool.certificates(block.slot) {
-                if cert.block == Some(block.hash) && cert.kind == CertificateKind::NotarFallback {
-                    holders.extend(cert.signers.iter());
-                }
-            }
+            holders.extend(fallback_signers);
         }
         holders.sort_unstable();
         holders.dedup();
