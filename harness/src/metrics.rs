@@ -65,6 +65,17 @@ struct ClosedSlot {
     unfinished: bool,
 }
 
+/// News of a slot that arrives after its record closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LateNews {
+    /// A block was proposed in it.
+    Proposed,
+    /// It was skip-certified.
+    Skipped,
+    /// It was finalized.
+    Finalized,
+}
+
 /// Counters and histograms of one validator (histograms with 2 significant
 /// digits, to keep memory small for large validator sets).
 #[derive(Clone, Debug)]
@@ -186,8 +197,9 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Default of [`Collector::with_tx_timeout_ns`]: 3 minutes.
-    pub const TX_TIMEOUT_NS_DEFAULT: u64 = 180 * NS_PER_S;
+    /// Default of [`Collector::with_tx_timeout_ns`]: the node's default
+    /// 60 s transaction expiry plus [`SLOT_RECORD_NS_MAX`] (3 minutes).
+    pub const TX_TIMEOUT_NS_DEFAULT: u64 = 60 * NS_PER_S + SLOT_RECORD_NS_MAX;
 
     /// A collector for validators with these stakes (lamports), with the
     /// default transaction timeout.
@@ -303,27 +315,29 @@ impl Collector {
             && (slot < self.closed_floor || self.closed.contains_key(&slot))
     }
 
-    /// Late news of a closed slot: a block was proposed in it (`proposed`),
-    /// it was decided (`decided_as_finalized`: `Some(true)` finalized,
-    /// `Some(false)` skip-certified). A slot first counted without a
+    /// Late news of a closed slot. A slot first counted without a
     /// proposal, or as unfinished, is counted again where it belongs; its
     /// latencies and fast-path figures are not measured.
-    fn late_news(&mut self, slot: Slot, proposed: bool, decided_as_finalized: Option<bool>) {
+    fn late_news(&mut self, slot: Slot, news: LateNews) {
         let Some(c) = self.closed.get_mut(&slot) else {
             return;
         };
-        if proposed && !c.proposed {
-            c.proposed = true;
-            self.counts.proposed += 1;
-        }
-        if let Some(finalized) = decided_as_finalized {
-            if c.unfinished {
-                c.unfinished = false;
-                self.counts.unfinished -= 1;
-                if finalized {
-                    self.counts.finalized += 1;
-                } else {
-                    self.counts.skipped += 1;
+        match news {
+            LateNews::Proposed => {
+                if !c.proposed {
+                    c.proposed = true;
+                    self.counts.proposed += 1;
+                }
+            }
+            LateNews::Skipped | LateNews::Finalized => {
+                if c.unfinished {
+                    c.unfinished = false;
+                    self.counts.unfinished -= 1;
+                    if news == LateNews::Finalized {
+                        self.counts.finalized += 1;
+                    } else {
+                        self.counts.skipped += 1;
+                    }
                 }
             }
         }
@@ -370,7 +384,7 @@ impl Collector {
                 self.parents.insert(block, parent);
                 self.validators[vi].slots_proposed += 1;
                 let Some(rec) = self.record(block.slot, now_ns) else {
-                    self.late_news(block.slot, true, None);
+                    self.late_news(block.slot, LateNews::Proposed);
                     return;
                 };
                 rec.blocks.push((block.hash, now_ns));
@@ -411,7 +425,7 @@ impl Collector {
                 }
                 CertificateKind::Skip => match self.record(slot, now_ns) {
                     Some(rec) => rec.skip_certified = true,
-                    None => self.late_news(slot, false, Some(false)),
+                    None => self.late_news(slot, LateNews::Skipped),
                 },
                 CertificateKind::NotarFallback | CertificateKind::Finalization => {}
             },
@@ -426,7 +440,7 @@ impl Collector {
         self.raise_highest_finalized(block.slot);
         let proposed = self.proposed_ns(block);
         let Some(rec) = self.record(block.slot, now_ns) else {
-            self.late_news(block.slot, false, Some(true));
+            self.late_news(block.slot, LateNews::Finalized);
             return;
         };
         let vs = &mut rec.per_validator[vi];
