@@ -1,15 +1,19 @@
-//! whiteout harness: scenarios, the backends that drive Alpenglow validators
-//! (`sim`: a seeded discrete-event simulator), load generation, invariant
-//! checks and metric collection, and the CLI subcommands.
+//! whiteout harness: scenarios, the backends that run Alpenglow validators
+//! (`sim`: a seeded discrete-event simulator), the observation stream and
+//! its consumers (metrics, safety checks, chaos verdicts and conductor),
+//! and the CLI subcommands.
 //!
-//! Modules: [`scenario`] (TOML scenarios), [`sim`] (the discrete-event
-//! backend, network model and load clients), [`metrics`] (collection and the
-//! safety check), [`runner`] (one run from scenario to report), [`cmd`]
-//! (subcommands).
+//! Modules: [`scenario`] (TOML scenarios), [`limits`] (a run's limits),
+//! [`seeds`] (the seed's derived streams), [`backend`] (the `Backend`
+//! trait and the loop that drives one), [`sim`] (the discrete-event
+//! backend), [`observe`] (the observation stream and its consumers),
+//! [`runner`] (one run from scenario to report), [`cmd`] (subcommands).
 
-mod chaos;
+pub mod backend;
 pub mod cmd;
-pub mod metrics;
+pub mod limits;
+pub mod observe;
 pub mod runner;
 pub mod scenario;
+pub mod seeds;
 pub mod sim;

@@ -5,15 +5,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use whiteout_node::{LeaderSchedule, ValidatorIndex, ValidatorSet};
 use whiteout_results::{Report, Resources, ScenarioInfo, ValidatorFigures, SCHEMA_VERSION};
 use whiteout_topologies::Topology;
 
+use crate::backend::{drive, Backend};
+use crate::limits::NS_PER_S;
+use crate::observe::{metrics, Conductor, Observers, VerdictTracker};
 use crate::scenario::LoadedScenario;
-use crate::sim::{Simulation, NS_PER_S};
+use crate::sim::{SimParams, Simulation};
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -101,6 +106,89 @@ impl MemoryProbe {
     }
 }
 
+/// A backend ready to run, with the chaos conductor of its faults.
+#[derive(Debug)]
+pub struct Session<B> {
+    /// The backend, holding the observation stream's consumers.
+    pub backend: B,
+    /// The conductor of the scenario's faults (`None` without faults).
+    pub conductor: Option<Conductor>,
+}
+
+impl Session<Simulation> {
+    /// The `sim` backend for `loaded` on `topology` with `seed`, running
+    /// for `duration`, set up as `options` say (shortcuts, threads).
+    ///
+    /// # Errors
+    /// A fault that cannot be resolved (naming the file and the fault).
+    pub fn sim(
+        loaded: &LoadedScenario,
+        topology: &Topology,
+        seed: u64,
+        duration: Duration,
+        options: &RunOptions,
+    ) -> anyhow::Result<Self> {
+        let scenario = &loaded.scenario;
+        let stakes: Vec<u64> = topology
+            .validators
+            .iter()
+            .map(|v| v.stake_lamports)
+            .collect();
+        let node = scenario.protocol.node_config();
+        let schedule = Arc::new(LeaderSchedule::new(
+            crate::seeds::leader_schedule(seed),
+            node.slots_per_window,
+            Arc::new(ValidatorSet::new(stakes.clone())),
+        ));
+        let timeline = if scenario.has_chaos() {
+            let plan = scenario
+                .plan()
+                .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
+            let infos = whiteout_chaos::ValidatorInfo::from_topology(topology);
+            let timeline = whiteout_chaos::Timeline::new(&plan, seed, duration, &infos)
+                .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
+            Some((timeline, plan.expect))
+        } else {
+            None
+        };
+        let latency_ns = topology.latency_matrix_ns();
+        let link_ns_max = latency_ns.iter().copied().max().unwrap_or(0)
+            + crate::sim::jitter_ns(&scenario.network);
+        let clock_lag = timeline
+            .as_ref()
+            .map_or((1.0, 0), |(t, _)| t.clock_lag_bounds());
+        let tracker = timeline.as_ref().map(|(t, expect)| {
+            VerdictTracker::new(t.faults.clone(), expect.clone(), stakes.clone())
+        });
+        let observers = Observers::new(
+            stakes,
+            metrics::tx_timeout_ns(node.tx_expiry, link_ns_max, clock_lag),
+            tracker,
+        );
+        let mut sim = Simulation::new(
+            SimParams {
+                network: &scenario.network,
+                load: &scenario.load,
+                node,
+                latency_ns,
+                schedule: schedule.clone(),
+                seed,
+                duration,
+                faults: timeline.is_some(),
+            },
+            observers,
+        );
+        sim.set_shortcuts(options.shortcuts);
+        if let Some(threads) = options.threads {
+            sim.set_link_worker(threads >= 2);
+        }
+        Ok(Session {
+            backend: sim,
+            conductor: timeline.map(|(t, _)| Conductor::new(t, schedule)),
+        })
+    }
+}
+
 /// The command that reproduces a run exactly.
 pub fn reproduce_command(loaded: &LoadedScenario, seed: u64, duration: Duration) -> String {
     let mut cmd = String::from("whiteout run");
@@ -133,22 +221,10 @@ pub fn run(
         .map_err(|e| crate::scenario::topology_error(&loaded.source_name(), e))?;
     let wall_start = Instant::now();
     let mut memory = MemoryProbe::new();
-    let timeline = if scenario.has_chaos() {
-        let plan = scenario
-            .plan()
-            .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
-        let infos = whiteout_chaos::ValidatorInfo::from_topology(&topology);
-        let timeline = whiteout_chaos::Timeline::new(&plan, seed, duration, &infos)
-            .map_err(|e| crate::scenario::fault_error(&loaded.source_name(), e))?;
-        Some((timeline, plan.expect))
-    } else {
-        None
-    };
-    let mut sim = Simulation::with_timeline(scenario, &topology, seed, duration, timeline);
-    sim.set_shortcuts(options.shortcuts);
-    if let Some(threads) = options.threads {
-        sim.set_link_worker(threads >= 2);
-    }
+    let Session {
+        backend: mut sim,
+        mut conductor,
+    } = Session::sim(loaded, &topology, seed, duration, options)?;
     let info = ScenarioInfo {
         name: scenario.name.clone(),
         seed,
@@ -169,44 +245,61 @@ pub fn run(
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         // A first report (nothing simulated yet) checks that the directory
         // is writable before the run, not a simulated minute into it.
-        let report = build_report(&sim, &topology, &info, false, wall_start, memory.peak_bytes);
+        let report = build_report(
+            &sim,
+            conductor.as_ref(),
+            &topology,
+            &info,
+            false,
+            wall_start,
+            memory.peak_bytes,
+        );
         write_report(dir, &report)?;
     }
-    let bar = progress_bar(options.progress, sim.end_ns());
+    let bar = progress_bar(options.progress, duration.as_nanos() as u64);
     let flush_ns = (options.flush_every.as_nanos() as u64).max(NS_PER_S);
     let mut next_flush_ns = flush_ns;
     let mut interrupted = false;
-    while !sim.done() {
+    let end_ns = duration.as_nanos() as u64;
+    while sim.now_ns() < end_ns {
         if stop.load(Ordering::Relaxed) {
             interrupted = true;
             break;
         }
         let target = sim.now_ns() + NS_PER_S;
-        sim.run_until(target, u64::MAX);
+        drive(&mut sim, conductor.as_mut(), target);
         let wall = wall_start.elapsed().as_secs_f64();
         let sim_s = sim.now_ns() as f64 / NS_PER_S as f64;
         bar.set_position(sim.now_ns() / 1_000_000);
         bar.set_message(format!(
             "sim {sim_s:.0}s  wall {wall:.1}s  {:.0}x  finalized slot {}",
             if wall > 0.0 { sim_s / wall } else { 0.0 },
-            sim.metrics.highest_finalized()
+            sim.observers().metrics.highest_finalized()
         ));
-        if sim.now_ns() >= next_flush_ns && !sim.done() {
+        if sim.now_ns() >= next_flush_ns && sim.now_ns() < end_ns {
             next_flush_ns += flush_ns;
             memory.sample();
             if let Some(dir) = &options.out_dir {
-                let report =
-                    build_report(&sim, &topology, &info, false, wall_start, memory.peak_bytes);
+                let report = build_report(
+                    &sim,
+                    conductor.as_ref(),
+                    &topology,
+                    &info,
+                    false,
+                    wall_start,
+                    memory.peak_bytes,
+                );
                 write_report(dir, &report)?;
             }
         }
     }
     bar.finish_and_clear();
     tracing_stats(&sim);
-    sim.metrics.finish();
+    sim.observers_mut().metrics.finish();
     memory.sample();
     let report = build_report(
         &sim,
+        conductor.as_ref(),
         &topology,
         &info,
         !interrupted,
@@ -255,24 +348,27 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
 }
 
 fn build_report(
-    sim: &Simulation,
+    backend: &dyn Backend,
+    conductor: Option<&Conductor>,
     topology: &Topology,
     info: &ScenarioInfo,
     complete: bool,
     wall_start: Instant,
     peak_rss_bytes: u64,
 ) -> Report {
-    let simulated_ns = sim.now_ns();
-    let snap = sim.metrics.snapshot(simulated_ns);
+    let simulated_ns = backend.now_ns();
+    let obs = backend.observers();
+    let snap = obs.snapshot(simulated_ns);
     let total_stake = topology.total_stake_lamports() as f64;
     let validators = topology
         .validators
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let stats = &sim.metrics.validators[i];
-            let traffic = &sim.metrics.traffic[i];
-            let (finalization, notarization) = sim.metrics.validator_percentiles(i);
+            let stats = &obs.metrics.validators[i];
+            let traffic = &obs.metrics.traffic[i];
+            let (finalization, notarization) =
+                obs.metrics.validator_percentiles(ValidatorIndex(i as u32));
             ValidatorFigures {
                 index: i as u32,
                 identity: v.identity.clone(),
@@ -309,10 +405,13 @@ fn build_report(
         time_series: snap.time_series,
         validators,
         safety_evidence: snap.safety_evidence,
-        faults: sim.fault_windows(),
-        faults_not_started: sim.faults_not_started(),
+        faults: obs
+            .verdicts
+            .as_ref()
+            .map_or_else(Vec::new, VerdictTracker::fault_windows),
+        faults_not_started: conductor.map_or_else(Vec::new, Conductor::faults_not_started),
         latency_cdf: Some(snap.latency_cdf),
-        verdicts: sim.verdicts(),
+        verdicts: obs.verdicts(simulated_ns),
         resources: Resources {
             wall_s,
             sim_s_per_wall_s: if wall_s > 0.0 {
@@ -322,7 +421,7 @@ fn build_report(
             },
             peak_rss_bytes,
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-            threads: sim.threads(),
+            threads: backend.threads(),
         },
     }
 }

@@ -307,10 +307,10 @@ impl LoadedScenario {
 }
 
 /// Checks a run's simulated duration (a scenario's or `--duration`): more
-/// than 0 and at most [`crate::sim::MAX_DURATION`] (30 days). The error
+/// than 0 and at most [`crate::limits::DURATION_MAX`] (30 days). The error
 /// says what is expected and what was given.
 pub fn check_duration(duration: Duration) -> Result<(), String> {
-    if duration.is_zero() || duration > crate::sim::MAX_DURATION {
+    if duration.is_zero() || duration > crate::limits::DURATION_MAX {
         let given = if duration.is_zero() {
             "0s".to_string()
         } else {

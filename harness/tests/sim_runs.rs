@@ -205,24 +205,20 @@ fn a_validator_far_behind_holds_no_shortcut_state_back() {
     let s = &loaded.scenario;
     let duration = Duration::from_secs(240);
     let topology = whiteout_topologies::build(&s.topology, &loaded.base_dir()).expect("topology");
-    let plan = s.plan().expect("faults");
-    let infos = whiteout_chaos::ValidatorInfo::from_topology(&topology);
-    let timeline =
-        whiteout_chaos::Timeline::new(&plan, s.seed, duration, &infos).expect("timeline");
-    let mut sim = whiteout::sim::Simulation::with_timeline(
-        s,
-        &topology,
-        s.seed,
-        duration,
-        Some((timeline, plan.expect)),
-    );
-    let state_at = |sim: &mut whiteout::sim::Simulation, s: u64| {
-        sim.run_until(s * whiteout::sim::NS_PER_S, u64::MAX);
-        let (slices, certificates, blocks) = sim.shortcut_state_len();
+    let mut session =
+        runner::Session::sim(&loaded, &topology, s.seed, duration, &RunOptions::default())
+            .expect("session");
+    let mut state_at = |s: u64| {
+        whiteout::backend::drive(
+            &mut session.backend,
+            session.conductor.as_mut(),
+            s * whiteout::limits::NS_PER_S,
+        );
+        let (slices, certificates, blocks) = session.backend.shortcut_state_len();
         slices + certificates + blocks
     };
-    let state_2m = state_at(&mut sim, 120);
-    let state_4m = state_at(&mut sim, 240);
+    let state_2m = state_at(120);
+    let state_4m = state_at(240);
     // Two minutes more is about 300 slots more, 1,200 slices.
     assert!(
         state_4m <= state_2m + 200,

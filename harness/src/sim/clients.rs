@@ -17,14 +17,15 @@ impl Simulation {
         let client = self.rng.random_range(0..n);
         let id = self.next_tx_id;
         self.next_tx_id += 1;
-        self.metrics.tx_submitted(self.now_ns, id, client as u32);
+        self.obs
+            .transaction(self.now_ns, id, ValidatorIndex(client as u32));
         let tx = Transaction {
             id,
             size_bytes: self.tx_size_bytes,
         };
         let current = match self.nodes[client].node() {
             Some(node) => node.current_slot(),
-            None => self.chaos.as_ref().map_or(Slot::GENESIS, |c| c.obs_slot),
+            None => self.slot_seen,
         };
         let w = self.schedule.slots_per_window();
         let first = self.schedule.window_start(current.next());

@@ -1,50 +1,253 @@
 //! Chaos applied to the simulation: partitions, crashes and restarts, link
-//! faults, clock faults and Byzantine wrappers.
+//! faults, clock faults and Byzantine wrappers. The conductor
+//! ([`crate::observe::conductor`]) decides when; this carries actions out
+//! and reports each validator it crashes, restarts or wraps.
 
 use super::*;
 
-impl Simulation {
-    pub(super) fn chaos_deadline_ns(&self) -> Option<u64> {
-        let c = self.chaos.as_ref()?;
-        c.timeline.next_deadline().map(|d| d.as_nanos() as u64)
+use whiteout_chaos::{Behaviour, FaultId, LinkSet};
+use whiteout_node::{BlockHash, Certificate};
+
+/// A validator's local clock: `L = base + rate · (t - t0)` (ns), identity
+/// until a clock fault.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Clock {
+    t0_ns: u64,
+    base_ns: u64,
+    rate: f64,
+    skewed: bool,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            t0_ns: 0,
+            base_ns: 0,
+            rate: 1.0,
+            skewed: false,
+        }
+    }
+}
+
+impl Clock {
+    /// Local time at simulated time `t_ns`.
+    pub(super) fn local_ns(&self, t_ns: u64) -> u64 {
+        if !self.skewed {
+            return t_ns;
+        }
+        let dt = t_ns.saturating_sub(self.t0_ns) as f64 * self.rate;
+        self.base_ns.saturating_add(dt.round() as u64)
     }
 
-    /// Polls the timeline and applies the actions due.
-    pub(super) fn poll_chaos(&mut self) {
-        let Some(c) = self.chaos.as_mut() else {
+    /// Simulated time at which the local clock reads `local_ns` (not before
+    /// `now_ns`).
+    pub(super) fn sim_ns(&self, local_ns: u64, now_ns: u64) -> u64 {
+        if !self.skewed {
+            return local_ns;
+        }
+        if local_ns <= self.local_ns(now_ns) {
+            return now_ns;
+        }
+        let dt = (local_ns - self.base_ns) as f64 / self.rate;
+        (self.t0_ns + dt.ceil() as u64).max(now_ns)
+    }
+
+    /// From `now_ns` on, run at `rate` after jumping by `jump_ns`.
+    pub(super) fn set(&mut self, now_ns: u64, rate: f64, jump_ns: i64) {
+        let local = self.local_ns(now_ns) as i128 + i128::from(jump_ns);
+        self.base_ns = local.max(0) as u64;
+        self.t0_ns = now_ns;
+        self.rate = rate;
+        self.skewed = true;
+    }
+}
+
+/// Combined effect of the link faults on one directed link.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) struct LinkExtra {
+    pub(super) latency_ns: u64,
+    pub(super) jitter_ns: u64,
+    pub(super) loss_rate: f64,
+    pub(super) bandwidth_bps: Option<u64>,
+}
+
+/// An active link fault.
+#[derive(Clone, Debug)]
+pub(super) struct LinkFault {
+    pub(super) id: FaultId,
+    pub(super) links: LinkSet,
+    pub(super) extra: LinkExtra,
+}
+
+/// Certificates the simulator keeps for restarting validators: those of
+/// this many recent slots.
+const CERT_SLOTS_KEPT: u64 = 16;
+
+/// The chaos side of a simulation: what the faults change in it.
+#[derive(Debug)]
+pub(super) struct FaultState {
+    pub(super) generation: Vec<u32>,
+    pub(super) ever_crashed: Vec<bool>,
+    pub(super) ever_byzantine: Vec<bool>,
+    /// Some validator is or was Byzantine.
+    pub(super) any_byzantine: bool,
+    /// Active Byzantine behaviour per validator (kept while it is down, so
+    /// that it restarts Byzantine).
+    pub(super) behaviour: Vec<Option<Behaviour>>,
+    /// Active partitions: fault, group of each validator, one-way.
+    pub(super) partitions: Vec<(FaultId, Vec<u32>, bool)>,
+    pub(super) link_faults: Vec<LinkFault>,
+    /// Per directed link (from · n + to), the combined effect; empty when
+    /// no link fault is active.
+    link_table: Vec<LinkExtra>,
+    /// Per directed link, when its capped bandwidth is free again.
+    link_free_ns: Vec<u64>,
+    pub(super) clocks: Vec<Clock>,
+    n: usize,
+    recent_certs: BTreeMap<(Slot, CertificateKind, Option<BlockHash>), Arc<Certificate>>,
+}
+
+impl FaultState {
+    pub(super) fn new(n: usize) -> Self {
+        FaultState {
+            generation: vec![0; n],
+            ever_crashed: vec![false; n],
+            ever_byzantine: vec![false; n],
+            any_byzantine: false,
+            behaviour: vec![None; n],
+            partitions: Vec::new(),
+            link_faults: Vec::new(),
+            link_table: Vec::new(),
+            link_free_ns: Vec::new(),
+            clocks: vec![Clock::default(); n],
+            n,
+            recent_certs: BTreeMap::new(),
+        }
+    }
+
+    /// Whether an active partition drops messages from `from` to `to`.
+    pub(super) fn partitioned(&self, from: usize, to: usize) -> bool {
+        self.partitions
+            .iter()
+            .any(|(_, group, one_way)| group[from] != group[to] && (!one_way || group[from] == 0))
+    }
+
+    /// The link faults' effect on `from → to`, if any.
+    pub(super) fn link(&self, from: usize, to: usize) -> Option<LinkExtra> {
+        if self.link_table.is_empty() {
+            return None;
+        }
+        let e = self.link_table[from * self.n + to];
+        (e != LinkExtra::default()).then_some(e)
+    }
+
+    /// Serialises `bytes` on the capped link; returns when it is through.
+    pub(super) fn link_transmit(
+        &mut self,
+        from: usize,
+        to: usize,
+        depart_ns: u64,
+        bytes: u32,
+        bps: u64,
+    ) -> u64 {
+        if self.link_free_ns.is_empty() {
+            self.link_free_ns = vec![0; self.n * self.n];
+        }
+        let free = &mut self.link_free_ns[from * self.n + to];
+        let t = (u64::from(bytes) * 8 * 1_000_000_000).div_ceil(bps.max(1));
+        *free = (*free).max(depart_ns) + t;
+        *free
+    }
+
+    /// Rebuilds the per-link table from the active link faults.
+    pub(super) fn rebuild_links(&mut self) {
+        if self.link_faults.is_empty() {
+            self.link_table.clear();
             return;
-        };
-        c.dirty = false;
-        let obs = Observation {
-            now: Duration::from_nanos(self.now_ns),
-            slot: c.obs_slot,
-            skipped_in_a_row: c.skipped_in_a_row,
-            schedule: &self.schedule,
-        };
-        let actions = c.timeline.poll(&obs);
-        for action in actions {
-            self.apply(action);
+        }
+        let n = self.n;
+        let mut table = vec![LinkExtra::default(); n * n];
+        let mut keep = vec![1.0f64; n * n];
+        for f in &self.link_faults {
+            let mut apply = |i: usize| {
+                let e = &mut table[i];
+                e.latency_ns += f.extra.latency_ns;
+                e.jitter_ns += f.extra.jitter_ns;
+                keep[i] *= 1.0 - f.extra.loss_rate;
+                if let Some(b) = f.extra.bandwidth_bps {
+                    e.bandwidth_bps = Some(e.bandwidth_bps.map_or(b, |c| c.min(b)));
+                }
+            };
+            match &f.links {
+                LinkSet::Touching(vs) => {
+                    let mut hit = vec![false; n];
+                    for v in vs {
+                        hit[v.idx()] = true;
+                    }
+                    for a in 0..n {
+                        for b in 0..n {
+                            if a != b && (hit[a] || hit[b]) {
+                                apply(a * n + b);
+                            }
+                        }
+                    }
+                }
+                LinkSet::Between(x, y) => {
+                    for a in x {
+                        for b in y {
+                            if a != b {
+                                apply(a.idx() * n + b.idx());
+                                apply(b.idx() * n + a.idx());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (e, k) in table.iter_mut().zip(keep) {
+            e.loss_rate = 1.0 - k;
+        }
+        self.link_table = table;
+    }
+
+    /// Whether messages from `from` to `to` must skip the shortcuts that
+    /// assume an honest sender or a recipient that kept its state: the
+    /// sender is or was Byzantine, or the recipient is or was Byzantine or
+    /// has crashed at some point.
+    pub(super) fn plain_delivery(&self, from: usize, to: usize) -> bool {
+        self.ever_byzantine[from] || self.ever_byzantine[to] || self.ever_crashed[to]
+    }
+
+    pub(super) fn remember_certificate(&mut self, cert: &Arc<Certificate>) {
+        let key = (cert.slot, cert.kind, cert.block);
+        if self.recent_certs.contains_key(&key) {
+            return;
+        }
+        let top = self
+            .recent_certs
+            .last_key_value()
+            .map_or(cert.slot, |((s, _, _), _)| (*s).max(cert.slot));
+        if cert.slot.0 + CERT_SLOTS_KEPT < top.0 {
+            return;
+        }
+        self.recent_certs.insert(key, cert.clone());
+        let floor = Slot(top.0.saturating_sub(CERT_SLOTS_KEPT));
+        while self
+            .recent_certs
+            .first_key_value()
+            .is_some_and(|((s, _, _), _)| *s < floor)
+        {
+            self.recent_certs.pop_first();
         }
     }
 
-    pub(super) fn window_start(&mut self, id: FaultId) {
-        let now = self.now_ns;
-        let c = self.chaos.as_mut().expect("chaos");
-        c.windows.entry(id).or_insert(Window {
-            start_ns: now,
-            end_ns: None,
-            recovered_ns: None,
-        });
+    /// The certificates kept for a restarting validator, in slot order.
+    pub(super) fn recent_certificates(&self) -> Vec<Arc<Certificate>> {
+        self.recent_certs.values().cloned().collect()
     }
+}
 
-    pub(super) fn window_end(&mut self, id: FaultId) {
-        let now = self.now_ns;
-        let c = self.chaos.as_mut().expect("chaos");
-        if let Some(w) = c.windows.get_mut(&id) {
-            w.end_ns.get_or_insert(now);
-        }
-    }
-
+impl Simulation {
     /// Applies one action of the timeline (see `whiteout_chaos::Action`):
     /// - partitions drop messages at send time (counted as sent, not
     ///   received);
@@ -59,7 +262,7 @@ impl Simulation {
     /// - clock faults change the validator's local clock (what its node
     ///   sees as `now` and how its timers map to simulated time);
     /// - Byzantine faults wrap the node, keeping its state.
-    pub(super) fn apply(&mut self, action: Action) {
+    pub(super) fn apply_action(&mut self, action: Action) {
         let now = self.now_ns;
         match action {
             Action::Partition {
@@ -73,51 +276,19 @@ impl Simulation {
                         group[v.idx()] = g as u32;
                     }
                 }
-                let c = self.chaos.as_mut().expect("chaos");
-                c.partitions.push((id, group, one_way));
-                self.window_start(id);
+                self.fault_state().partitions.push((id, group, one_way));
             }
             Action::Heal { id } => {
-                let c = self.chaos.as_mut().expect("chaos");
-                c.partitions.retain(|(p, _, _)| *p != id);
-                self.window_end(id);
+                self.fault_state().partitions.retain(|(p, _, _)| *p != id);
             }
-            Action::Crash { id, validators } => {
-                self.window_start(id);
+            Action::Crash { validators, .. } => {
                 for v in validators {
-                    self.crash(v.idx());
-                    let c = self.chaos.as_mut().expect("chaos");
-                    c.crash_members.entry(id).or_default().insert(v.0);
+                    self.crash(v);
                 }
             }
-            Action::Restart { id, validators } => {
-                let mut ended = Vec::new();
-                for v in &validators {
-                    self.restart(v.idx());
-                    let c = self.chaos.as_mut().expect("chaos");
-                    for (crash, members) in c.crash_members.iter_mut() {
-                        if members.remove(&v.0) && members.is_empty() {
-                            ended.push(*crash);
-                        }
-                    }
-                }
-                ended.sort_unstable();
-                ended.dedup();
-                for crash in ended {
-                    let c = self.chaos.as_mut().expect("chaos");
-                    c.crash_members.remove(&crash);
-                    self.window_end(crash);
-                }
-                if !self
-                    .chaos
-                    .as_ref()
-                    .expect("chaos")
-                    .windows
-                    .contains_key(&id)
-                {
-                    // A restart fault: a moment.
-                    self.window_start(id);
-                    self.window_end(id);
+            Action::Restart { validators, .. } => {
+                for v in validators {
+                    self.restart(v);
                 }
             }
             Action::Link {
@@ -128,7 +299,7 @@ impl Simulation {
                 loss_rate,
                 bandwidth_bps,
             } => {
-                let c = self.chaos.as_mut().expect("chaos");
+                let c = self.fault_state();
                 c.link_faults.push(LinkFault {
                     id,
                     links,
@@ -140,78 +311,87 @@ impl Simulation {
                     },
                 });
                 c.rebuild_links();
-                self.window_start(id);
             }
             Action::LinkRestore { id } => {
-                let c = self.chaos.as_mut().expect("chaos");
+                let c = self.fault_state();
                 c.link_faults.retain(|f| f.id != id);
                 c.rebuild_links();
-                self.window_end(id);
             }
             Action::Clock {
-                id,
                 validators,
                 rate,
                 jump_ns,
+                ..
             } => {
                 for v in &validators {
-                    let c = self.chaos.as_mut().expect("chaos");
-                    c.clocks[v.idx()].set(now, rate, jump_ns);
+                    self.fault_state().clocks[v.idx()].set(now, rate, jump_ns);
                     self.retime_timers(v.idx());
                 }
-                self.window_start(id);
             }
-            Action::ClockRestore { id, validators } => {
+            Action::ClockRestore { validators, .. } => {
                 for v in &validators {
-                    let c = self.chaos.as_mut().expect("chaos");
-                    c.clocks[v.idx()].set(now, 1.0, 0);
+                    self.fault_state().clocks[v.idx()].set(now, 1.0, 0);
                     self.retime_timers(v.idx());
                 }
-                self.window_end(id);
             }
             Action::Byzantine {
-                id,
                 validators,
                 behaviour,
+                ..
             } => {
-                for v in &validators {
+                for v in validators {
                     let i = v.idx();
-                    let c = self.chaos.as_mut().expect("chaos");
+                    let c = self.fault_state();
                     c.behaviour[i] = Some(behaviour);
                     c.ever_byzantine[i] = true;
                     c.any_byzantine = true;
-                    let node = match std::mem::replace(&mut self.nodes[i], Validator::Down) {
-                        Validator::Honest(n) => Some(n),
-                        Validator::Byzantine(b) => Some(b.into_inner()),
-                        Validator::Down => None,
+                    let node = match std::mem::replace(&mut self.nodes[i], Seat::Down) {
+                        Seat::Honest(n) => Some(n),
+                        Seat::Byzantine(b) => Some(b.into_inner()),
+                        Seat::Down => None,
                     };
                     if let Some(node) = node {
                         self.nodes[i] =
-                            Validator::Byzantine(Box::new(ByzantineNode::new(node, behaviour)));
+                            Seat::Byzantine(Box::new(ByzantineNode::new(node, behaviour)));
                     }
+                    self.seat_changed(v, Change::Byzantine);
                 }
-                self.window_start(id);
             }
-            Action::Honest { id, validators } => {
-                for v in &validators {
+            Action::Honest { validators, .. } => {
+                for v in validators {
                     let i = v.idx();
-                    let c = self.chaos.as_mut().expect("chaos");
-                    c.behaviour[i] = None;
-                    if let Validator::Byzantine(b) =
-                        std::mem::replace(&mut self.nodes[i], Validator::Down)
-                    {
-                        self.nodes[i] = Validator::Honest(b.into_inner());
+                    self.fault_state().behaviour[i] = None;
+                    if let Seat::Byzantine(b) = std::mem::replace(&mut self.nodes[i], Seat::Down) {
+                        self.nodes[i] = Seat::Honest(b.into_inner());
                     }
+                    self.seat_changed(v, Change::Honest);
                 }
-                self.window_end(id);
             }
         }
     }
 
+    /// The fault state (a run with faults).
+    fn fault_state(&mut self) -> &mut FaultState {
+        self.chaos.as_mut().expect("a run with faults")
+    }
+
+    /// Reports a change of `v`'s seat and forgets the slot last reported for
+    /// it, so that its next input reports its current slot again.
+    fn seat_changed(&mut self, v: ValidatorIndex, change: Change) {
+        self.slot_reported[v.idx()] = Slot::GENESIS;
+        self.obs.lifecycle(Lifecycle {
+            t_ns: self.now_ns,
+            validator: v,
+            change,
+        });
+    }
+
     /// Validator `v` stops: its state, timers and shortcut entries go.
-    pub(super) fn crash(&mut self, v: usize) {
-        self.nodes[v] = Validator::Down;
-        let c = self.chaos.as_mut().expect("chaos");
+    pub(super) fn crash(&mut self, validator: ValidatorIndex) {
+        let v = validator.idx();
+        self.nodes[v] = Seat::Down;
+        self.seat_changed(validator, Change::Crashed);
+        let c = self.fault_state();
         c.generation[v] = c.generation[v].wrapping_add(1);
         c.ever_crashed[v] = true;
         for group in self.inboxes.values_mut() {
@@ -227,25 +407,18 @@ impl Simulation {
 
     /// Validator `v` comes back with a fresh node (Byzantine if a
     /// Byzantine fault on it is active), fed the recent certificates.
-    pub(super) fn restart(&mut self, v: usize) {
-        let node = Node::new(
-            ValidatorIndex(v as u32),
-            self.config.clone(),
-            self.schedule.clone(),
-        );
-        let c = self.chaos.as_mut().expect("chaos");
+    pub(super) fn restart(&mut self, validator: ValidatorIndex) {
+        let v = validator.idx();
+        let node = Node::new(validator, self.config.clone(), self.schedule.clone());
+        let c = self.fault_state();
         c.generation[v] = c.generation[v].wrapping_add(1);
-        self.nodes[v] = match c.behaviour[v] {
-            Some(b) => Validator::Byzantine(Box::new(ByzantineNode::new(node, b))),
-            None => Validator::Honest(node),
+        let seat = match c.behaviour[v] {
+            Some(b) => Seat::Byzantine(Box::new(ByzantineNode::new(node, b))),
+            None => Seat::Honest(node),
         };
-        c.restarts.push(Restart {
-            validator: v as u32,
-            at_ns: self.now_ns,
-            slot_then: c.correct_highest,
-            caught_up_ns: None,
-        });
         let certs = c.recent_certificates();
+        self.nodes[v] = seat;
+        self.seat_changed(validator, Change::Restarted);
         let peer = (0..self.net.model.n)
             .find(|&p| p != v && !self.nodes[p].is_down())
             .unwrap_or(v);

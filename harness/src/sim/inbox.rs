@@ -257,7 +257,7 @@ impl Simulation {
                 }
             }
         }
-        self.metrics.sent(from, bytes, sent);
+        self.count_sent(from, bytes, sent);
         self.inboxes.insert(key, group);
     }
 

@@ -63,8 +63,8 @@ mod inbox;
 mod links;
 mod network;
 mod queue;
+mod seat;
 mod shortcuts;
-mod verdicts;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -73,33 +73,30 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use whiteout_chaos::{Action, Expect, FaultId, Observation, Timeline};
+use whiteout_chaos::Action;
 use whiteout_node::byzantine::ByzantineNode;
 use whiteout_node::{
-    mix64, BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output,
-    Shred, Slot, Timer, Transaction, ValidatorIndex, ValidatorSet, Vote, VoteKind,
+    BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output, Shred,
+    Slot, Timer, Transaction, ValidatorIndex, Vote, VoteKind,
 };
-use whiteout_results::{FaultNotStarted, FaultVerdict, FaultWindow, RestartCatchUp, Verdicts};
-use whiteout_topologies::Topology;
 
-use crate::chaos::{ChaosState, LinkExtra, LinkFault, Restart, Validator, Window};
+use crate::backend::{Backend, Stop};
+use crate::observe::{
+    Change, EventRecord, Lifecycle, Observers, SlotEntered, Traffic, TrafficKind,
+};
+use faults::FaultState;
 use links::{
     chance, copy_wanted, insertion_sort, mark_stored, uniform_upto, CertificateKey, Delivery,
     FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
 };
+use seat::Seat;
 
-use crate::metrics::{Collector, SLOT_RECORD_NS_MAX};
-use crate::scenario::Scenario;
+use crate::scenario::{LoadConfig, NetworkConfig};
 use inbox::{Arrival, SliceInboxes};
 use network::{LinkService, Network};
 use queue::{Fanout, Queued, SimEvent};
 
-/// Nanoseconds per second.
-pub const NS_PER_S: u64 = 1_000_000_000;
-
-/// The longest simulated duration a run may have (30 days; the queue holds
-/// times up to about 52 days, leaving room for timers set near the end).
-pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+pub use crate::limits::NS_PER_S;
 
 /// A simulation in progress.
 pub struct Simulation {
@@ -110,19 +107,25 @@ pub struct Simulation {
     /// Event payloads by slab index; `slab_free` lists the free indices.
     slab: Vec<Option<SimEvent>>,
     slab_free: Vec<u32>,
-    nodes: Vec<Validator>,
+    nodes: Vec<Seat>,
     net: Network,
     config: NodeConfig,
     /// Faults and their state; `None` for a run without chaos (then the
     /// simulation is exactly the plain one).
-    pub(crate) chaos: Option<Box<ChaosState>>,
+    chaos: Option<Box<FaultState>>,
     /// Restart catch-up: certificates handed to a restarting node do not
     /// count as measured events (only the safety check sees them).
     feeding: bool,
     rng: ChaCha8Rng,
     schedule: Arc<LeaderSchedule>,
-    /// Metrics of the run.
-    pub metrics: Collector,
+    /// The observation stream's consumers, fed by the simulation.
+    obs: Observers,
+    /// Per validator, the current slot last reported into the stream while
+    /// it is honest (reset when its seat changes).
+    slot_reported: Vec<Slot>,
+    /// The highest current slot an honest validator reported: the slot the
+    /// run is in (for clients of a crashed validator).
+    slot_seen: Slot,
     tx_interval_mean_ns: f64,
     tx_size_bytes: u32,
     leaders_per_tx: u32,
@@ -171,59 +174,34 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Builds the simulation of `scenario` on `topology` with `seed`,
-    /// running for `duration` of simulated time.
-    pub fn new(scenario: &Scenario, topology: &Topology, seed: u64, duration: Duration) -> Self {
-        Self::with_timeline(scenario, topology, seed, duration, None)
-    }
-
-    /// [`Simulation::new`] with a fault timeline (and the liveness bound
-    /// of `[expect]`, for the verdicts).
-    pub fn with_timeline(
-        scenario: &Scenario,
-        topology: &Topology,
-        seed: u64,
-        duration: Duration,
-        chaos: Option<(Timeline, Expect)>,
-    ) -> Self {
-        let stakes: Vec<u64> = topology
-            .validators
-            .iter()
-            .map(|v| v.stake_lamports)
-            .collect();
-        let validators = Arc::new(ValidatorSet::new(stakes.clone()));
-        let config: NodeConfig = scenario.protocol.node_config();
-        let schedule = Arc::new(LeaderSchedule::new(
-            mix64(seed ^ 0x5C4E_D01E),
-            config.slots_per_window,
-            validators.clone(),
-        ));
-        let n = stakes.len();
+    /// Builds the simulation of `params`, feeding `observers`.
+    ///
+    /// # Panics
+    /// When the latency matrix is not `n × n` for the schedule's `n`
+    /// validators (a caller's bug).
+    pub fn new(params: SimParams<'_>, observers: Observers) -> Self {
+        let SimParams {
+            network,
+            load,
+            node: config,
+            latency_ns,
+            schedule,
+            seed,
+            duration,
+            faults,
+        } = params;
+        let n = schedule.validators().len();
+        assert_eq!(latency_ns.len(), n * n, "an n x n latency matrix");
         let nodes = (0..n)
             .map(|i| {
-                Validator::Honest(Node::new(
+                Seat::Honest(Node::new(
                     ValidatorIndex(i as u32),
                     config.clone(),
                     schedule.clone(),
                 ))
             })
             .collect();
-        let latency_ns = topology.latency_matrix_ns();
-        let jitter_ns = (scenario.network.jitter_ms * 1e6).round() as u64;
-        // The longest a transaction can wait and still finalize as
-        // measured: the slowest link to a leader, the leader's expiry (on
-        // its own clock, which a clock fault may slow down or set back),
-        // and the longest a slot is measured.
-        let (clock_rate_min, clock_backward_ns) = chaos
-            .as_ref()
-            .map_or((1.0, 0), |(timeline, _)| timeline.clock_lag_bounds());
-        let tx_expiry_ns = (config.tx_expiry.as_nanos() as f64 / clock_rate_min)
-            .min(MAX_DURATION.as_nanos() as f64) as u64;
-        let tx_timeout_ns = latency_ns.iter().copied().max().unwrap_or(0)
-            + jitter_ns
-            + tx_expiry_ns
-            + clock_backward_ns.min(MAX_DURATION.as_nanos() as u64)
-            + SLOT_RECORD_NS_MAX;
+        let jitter_ns = jitter_ns(network);
         let nearest_first = (0..n)
             .map(|from| {
                 let mut others: Vec<u32> =
@@ -237,11 +215,11 @@ impl Simulation {
                 n,
                 latency_ns,
                 jitter_ns,
-                loss_rate: scenario.network.loss_rate,
+                loss_rate: network.loss_rate,
                 nearest_first,
-                link_key: mix64(seed ^ 0x114C_D7A3),
+                link_key: crate::seeds::link_draws(seed),
             }),
-            bandwidth_bps: scenario.network.uplink_bandwidth_bps,
+            bandwidth_bps: network.uplink_bandwidth_bps,
             uplink_free_ns: vec![0; n],
         };
         let mut sim = Self {
@@ -253,18 +231,20 @@ impl Simulation {
             slab_free: Vec::new(),
             nodes,
             net,
-            chaos: chaos.map(|(t, e)| Box::new(ChaosState::new(t, e, n))),
+            chaos: faults.then(|| Box::new(FaultState::new(n))),
             feeding: false,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: ChaCha8Rng::seed_from_u64(crate::seeds::clients(seed)),
             schedule,
-            metrics: Collector::with_tx_timeout_ns(stakes, tx_timeout_ns),
-            tx_interval_mean_ns: if scenario.load.tx_per_s > 0.0 {
-                NS_PER_S as f64 / scenario.load.tx_per_s
+            obs: observers,
+            slot_reported: vec![Slot::GENESIS; n],
+            slot_seen: Slot::GENESIS,
+            tx_interval_mean_ns: if load.tx_per_s > 0.0 {
+                NS_PER_S as f64 / load.tx_per_s
             } else {
                 0.0
             },
-            tx_size_bytes: scenario.load.tx_size_bytes,
-            leaders_per_tx: scenario.load.leaders_per_tx,
+            tx_size_bytes: load.tx_size_bytes,
+            leaders_per_tx: load.leaders_per_tx,
             next_tx_id: 0,
             next_settle_ns: NS_PER_S,
             events_processed: 0,
@@ -351,56 +331,49 @@ impl Simulation {
         self.now_ns >= self.end_ns
     }
 
-    /// Runs until simulated time `until_ns` (capped at the end of the run)
-    /// or until `max_events` events were processed, whichever comes first.
-    pub fn run_until(&mut self, until_ns: u64, max_events: u64) {
+    /// [`Backend::run_until`]: processes events in time order up to
+    /// `until_ns` (capped at the end of the run), stopping at the
+    /// timeline's deadline before events due at it, or after an event that
+    /// makes the observers want a poll.
+    fn run_events(&mut self, until_ns: u64, deadline_ns: Option<u64>) -> Stop {
         let until = until_ns.min(self.end_ns);
-        let mut budget = max_events;
-        while budget > 0 {
-            let Some(at_ns) = self.queue.peek().map(|q| q.at_ns()) else {
-                if let Some(d) = self.chaos_deadline_ns().filter(|&d| d <= until) {
-                    self.advance_to(d.max(self.now_ns));
-                    self.poll_chaos();
-                    continue;
-                }
+        loop {
+            let next = self.queue.peek().map(|q| q.at_ns());
+            // A fault due before the next event is applied first.
+            if let Some(d) = deadline_ns.filter(|&d| d <= until && next.is_none_or(|at| d <= at)) {
+                self.advance_to(d.max(self.now_ns));
+                self.sync_links();
+                return Stop::Deadline;
+            }
+            let Some(at_ns) = next.filter(|&at| at <= until) else {
                 self.now_ns = until;
                 break;
             };
-            // A fault due before the next event is applied first.
-            if let Some(d) = self.chaos_deadline_ns() {
-                if d <= at_ns && d <= until {
-                    self.advance_to(d.max(self.now_ns));
-                    self.poll_chaos();
-                    continue;
-                }
-            }
-            if at_ns > until {
-                self.now_ns = until;
-                break;
-            }
             self.advance_to(at_ns);
             let Some(event) = self.pop_event() else {
                 continue;
             };
             self.dispatch(event);
-            if self.chaos.as_ref().is_some_and(|c| c.dirty) {
-                self.poll_chaos();
-            }
             self.events_processed += 1;
             self.queue_len_max = self.queue_len_max.max(self.queue.len());
-            budget -= 1;
+            if self.obs.wants_poll() {
+                self.sync_links();
+                return Stop::Poll;
+            }
         }
         self.sync_links();
         if self.now_ns >= self.end_ns {
-            self.metrics.settle(self.end_ns);
+            self.obs.tick(self.end_ns);
         }
+        Stop::Reached
     }
 
-    /// Moves simulated time to `at_ns`, settling metrics on the way.
+    /// Moves simulated time to `at_ns`, with a tick of the stream at every
+    /// whole second on the way.
     fn advance_to(&mut self, at_ns: u64) {
         self.now_ns = at_ns;
         while self.now_ns >= self.next_settle_ns {
-            self.metrics.settle(self.next_settle_ns);
+            self.obs.tick(self.next_settle_ns);
             self.next_settle_ns += NS_PER_S;
             self.prune();
         }
@@ -597,38 +570,26 @@ impl Simulation {
                     if let Event::CertificateStored { kind, slot, block } = event {
                         self.certificate_stored(v, (slot, kind, block));
                     }
-                    if let Some(c) = &mut self.chaos {
-                        let stake = if matches!(self.nodes[v], Validator::Honest(_)) {
-                            let set = self.schedule.validators();
-                            let correct_total: u64 = (0..self.nodes.len())
-                                .filter(|&i| matches!(self.nodes[i], Validator::Honest(_)))
-                                .map(|i| set.stake(ValidatorIndex(i as u32)).0)
-                                .sum();
-                            Some((set.stake(ValidatorIndex(v as u32)).0, correct_total))
-                        } else {
-                            None
-                        };
-                        c.on_event(self.now_ns, v, stake, &event);
-                        if self.feeding {
-                            if let Event::Finalized { block, .. } = event {
-                                self.metrics.check_safety_only(
-                                    self.now_ns,
-                                    ValidatorIndex(v as u32),
-                                    block,
-                                );
-                            }
-                            continue;
-                        }
-                    }
-                    self.metrics
-                        .on_event(self.now_ns, ValidatorIndex(v as u32), event)
+                    self.obs.event(&EventRecord {
+                        t_ns: self.now_ns,
+                        validator: ValidatorIndex(v as u32),
+                        event: &event,
+                        handed_over: self.feeding,
+                    });
                 }
             }
         }
         self.outputs = outputs;
-        if let Some(c) = &mut self.chaos {
-            if let Validator::Honest(node) = &self.nodes[v] {
-                c.observe_slot(node.current_slot());
+        if let Seat::Honest(node) = &self.nodes[v] {
+            let slot = node.current_slot();
+            if slot != self.slot_reported[v] {
+                self.slot_reported[v] = slot;
+                self.slot_seen = self.slot_seen.max(slot);
+                self.obs.slot(SlotEntered {
+                    t_ns: self.now_ns,
+                    validator: ValidatorIndex(v as u32),
+                    slot,
+                });
             }
         }
     }
@@ -647,4 +608,76 @@ impl Simulation {
             self.announced.len(),
         )
     }
+}
+
+impl Backend for Simulation {
+    fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    fn run_until(&mut self, until_ns: u64, deadline_ns: Option<u64>) -> Stop {
+        self.run_events(until_ns, deadline_ns)
+    }
+
+    /// Applies one action (see `whiteout_chaos::Action`):
+    /// - partitions drop messages at send time (counted as sent and
+    ///   dropped);
+    /// - a crashed validator's node is dropped, its timers go stale, its
+    ///   shred inboxes and earliest-certificate entries are forgotten, and
+    ///   messages reaching it while it is down are dropped;
+    /// - a restarted validator gets a fresh node which is handed, at once,
+    ///   the certificates of the most recent slots seen in the network
+    ///   (state sync from a peer); it is started from genesis
+    ///   (`handle_start`) only when these finalize nothing;
+    /// - link faults combine per directed link;
+    /// - clock faults change the validator's local clock (what its node
+    ///   sees as `now` and how its timers map to simulated time);
+    /// - Byzantine faults wrap the node, keeping its state.
+    ///
+    /// # Panics
+    /// In a simulation built without faults (`SimParams::faults`).
+    fn apply(&mut self, action: Action) {
+        self.apply_action(action);
+    }
+
+    fn observers(&self) -> &Observers {
+        &self.obs
+    }
+
+    fn observers_mut(&mut self) -> &mut Observers {
+        &mut self.obs
+    }
+
+    fn threads(&self) -> u32 {
+        Simulation::threads(self)
+    }
+}
+
+/// What the `sim` backend needs of a run.
+#[derive(Debug)]
+pub struct SimParams<'a> {
+    /// Uplinks, jitter and loss.
+    pub network: &'a NetworkConfig,
+    /// The load clients.
+    pub load: &'a LoadConfig,
+    /// The validators' protocol settings.
+    pub node: NodeConfig,
+    /// One-way latency of every directed link (ns), `from * n + to`
+    /// (`Topology::latency_matrix_ns`).
+    pub latency_ns: Vec<u64>,
+    /// The leader schedule (and with it the validators and their stake).
+    pub schedule: Arc<LeaderSchedule>,
+    /// The run's seed: its derived streams ([`crate::seeds`]) draw the
+    /// clients and each message's jitter and loss.
+    pub seed: u64,
+    /// Simulated time the run lasts.
+    pub duration: Duration,
+    /// The run has chaos faults: their state is kept, and the shortcuts
+    /// that assume a fault-free run are off.
+    pub faults: bool,
+}
+
+/// The network's jitter bound in ns.
+pub fn jitter_ns(network: &NetworkConfig) -> u64 {
+    (network.jitter_ms * 1e6).round() as u64
 }

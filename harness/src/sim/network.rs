@@ -123,9 +123,17 @@ impl Simulation {
                 }
             }
         };
-        for (v, (messages, bytes)) in self.metrics.traffic.iter_mut().zip(counters) {
-            v.messages_received += messages;
-            v.bytes_received += bytes;
+        for (to, (messages, bytes)) in counters.into_iter().enumerate() {
+            if messages > 0 {
+                self.obs.traffic(Traffic {
+                    t_ns: self.now_ns,
+                    kind: TrafficKind::Received,
+                    from: None,
+                    to: Some(ValidatorIndex(to as u32)),
+                    messages,
+                    bytes,
+                });
+            }
         }
     }
 
@@ -147,7 +155,7 @@ impl Simulation {
     ) -> Option<(u64, bool)> {
         let (id, transmit_ns) = message;
         let depart = self.uplink_depart(from, transmit_ns);
-        self.metrics.sent(from, bytes, 1);
+        self.count_sent(from, bytes, 1);
         self.link(from, to, bytes, id, depart)
     }
 
@@ -177,8 +185,11 @@ impl Simulation {
         if self.chaos.is_some() {
             return self.faulty_link(from, to, bytes, id, depart);
         }
-        let arrival = self.network_arrival(from, to, id, depart)?;
-        self.metrics.received(to, bytes);
+        let Some(arrival) = self.network_arrival(from, to, id, depart) else {
+            self.count_dropped(to, bytes);
+            return None;
+        };
+        self.count_received(from, to, bytes, arrival);
         Some((arrival, !self.shortcuts))
     }
 
@@ -209,14 +220,19 @@ impl Simulation {
         let mut extra = None;
         if let Some(c) = &self.chaos {
             if c.partitioned(from, to) {
+                self.count_dropped(to, bytes);
                 return None;
             }
             extra = c.link(from, to);
             plain |= c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
-        let mut arrival = self.network_arrival(from, to, id, depart)?;
+        let Some(mut arrival) = self.network_arrival(from, to, id, depart) else {
+            self.count_dropped(to, bytes);
+            return None;
+        };
         if let Some(e) = extra {
             if e.loss_rate > 0.0 && chance(self.link_draw(id, to, 3), e.loss_rate) {
+                self.count_dropped(to, bytes);
                 return None;
             }
             arrival += e.latency_ns;
@@ -229,7 +245,7 @@ impl Simulation {
                 arrival += done - depart;
             }
         }
-        self.metrics.received(to, bytes);
+        self.count_received(from, to, bytes, arrival);
         Some((arrival, plain))
     }
 
@@ -244,8 +260,11 @@ impl Simulation {
     /// [`Simulation::link`] for a message that cannot matter to `to`
     /// (without faults): only whether it is lost and the received counter.
     pub(super) fn link_counters_only(&mut self, to: usize, bytes: u32, id: u64) {
-        if !self.lost(id, to) {
-            self.metrics.received(to, bytes);
+        if self.lost(id, to) {
+            self.count_dropped(to, bytes);
+        } else {
+            let arrival = self.now_ns;
+            self.count_received_batch(to, bytes, arrival);
         }
     }
 
@@ -302,7 +321,7 @@ impl Simulation {
             .min(Queued::AT_NS_LIMIT);
         let base_seq = self.seq;
         self.seq += count as u64;
-        self.metrics.sent(from, bytes, count as u64);
+        self.count_sent(from, bytes, count as u64);
         let job = FanoutJob {
             from: from as u32,
             except: except.map(|e| e as u32),
@@ -434,5 +453,59 @@ impl Simulation {
                 message,
             },
         );
+    }
+
+    /// Traffic: `count` copies of a message of `bytes` left `from` now.
+    #[inline]
+    pub(super) fn count_sent(&mut self, from: usize, bytes: u32, count: u64) {
+        self.obs.traffic(Traffic {
+            t_ns: self.now_ns,
+            kind: TrafficKind::Sent,
+            from: Some(ValidatorIndex(from as u32)),
+            to: None,
+            messages: count,
+            bytes: count * u64::from(bytes),
+        });
+    }
+
+    /// Traffic: a message of `bytes` from `from` reaches `to` at `at_ns`
+    /// (counted when the link model delivers it).
+    #[inline]
+    pub(super) fn count_received(&mut self, from: usize, to: usize, bytes: u32, at_ns: u64) {
+        self.obs.traffic(Traffic {
+            t_ns: at_ns,
+            kind: TrafficKind::Received,
+            from: Some(ValidatorIndex(from as u32)),
+            to: Some(ValidatorIndex(to as u32)),
+            messages: 1,
+            bytes: u64::from(bytes),
+        });
+    }
+
+    /// Traffic: a message of `bytes` reaches `to` (sender not named).
+    #[inline]
+    fn count_received_batch(&mut self, to: usize, bytes: u32, at_ns: u64) {
+        self.obs.traffic(Traffic {
+            t_ns: at_ns,
+            kind: TrafficKind::Received,
+            from: None,
+            to: Some(ValidatorIndex(to as u32)),
+            messages: 1,
+            bytes: u64::from(bytes),
+        });
+    }
+
+    /// Traffic: a message of `bytes` to `to` is lost or dropped across a
+    /// partition.
+    #[inline]
+    pub(super) fn count_dropped(&mut self, to: usize, bytes: u32) {
+        self.obs.traffic(Traffic {
+            t_ns: self.now_ns,
+            kind: TrafficKind::Dropped,
+            from: None,
+            to: Some(ValidatorIndex(to as u32)),
+            messages: 1,
+            bytes: u64::from(bytes),
+        });
     }
 }

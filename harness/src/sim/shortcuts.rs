@@ -87,7 +87,7 @@ impl Simulation {
         if !self.shortcuts || self.chaos.is_some() {
             return false;
         }
-        let Validator::Honest(node) = &mut self.nodes[r] else {
+        let Seat::Honest(node) = &mut self.nodes[r] else {
             unreachable!("every validator is honest without faults");
         };
         let budgets = &mut self.quiet_lamports[r];
