@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Deserialize;
 use whiteout_node::byzantine::Behaviour;
 use whiteout_node::{LeaderSchedule, Slot, ValidatorIndex};
 
@@ -171,8 +172,10 @@ pub struct LinkEffect {
     pub bandwidth_bps: Option<u64>,
 }
 
-/// A kind a `random` fault draws.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A kind a `random` fault draws (its `kinds`, or the keys of its
+/// `rate_per_hour` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub enum RandomKind {
     /// A `crash` with a duration.
     Crash,
@@ -203,6 +206,25 @@ impl RandomKind {
             RandomKind::Link => "link",
             RandomKind::Clock => "clock",
         }
+    }
+}
+
+impl TryFrom<String> for RandomKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        RandomKind::ALL
+            .into_iter()
+            .find(|k| k.name() == value)
+            .ok_or_else(|| {
+                format!("expected kinds among crash, partition, link, clock; got {value:?}")
+            })
+    }
+}
+
+impl fmt::Display for RandomKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -113,7 +113,7 @@ mod validate;
 pub use fault::{
     Fault, FaultKind, LinkEffect, LinkScope, RandomKind, RandomSpec, Split, Start, Target,
 };
-pub use spec::{FaultSpec, RatePerHour};
+pub use spec::{FaultSpec, FaultSpecKind, RatePerHour};
 pub use timeline::{Action, FaultId, FaultInfo, LinkSet, Observation, Timeline};
 pub use whiteout_node::byzantine::Behaviour;
 

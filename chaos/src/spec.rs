@@ -1,6 +1,7 @@
 //! `[[fault]]` entries as written, and their parsing into [`Fault`]s.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -27,11 +28,11 @@ pub(crate) const CONTINENTS: [&str; 6] = [
 /// kind, all optional except `kind`. [`FaultSpec::parse`] checks which ones
 /// are given and turns them into a [`Fault`]. See the crate documentation
 /// for the meaning of each field.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// Fault kind: `partition`, `heal`, `crash`, `restart`, `link`, `clock`, `byzantine`, `random`.
-    pub kind: String,
+    pub kind: FaultSpecKind,
     /// Name, for `heal` and reports.
     pub name: Option<String>,
     /// Start at this time since the run start (humantime); with `at_leader_window_of` or `after_skipped_slots`: not before it.
@@ -89,13 +90,86 @@ pub struct FaultSpec {
     /// `random`: events per hour.
     pub rate_per_hour: Option<RatePerHour>,
     /// `random`: kinds drawn when `rate_per_hour` is a number (default crash, partition, link).
-    pub kinds: Option<Vec<String>>,
+    pub kinds: Option<Vec<RandomKind>>,
     /// `random`: shortest drawn fault (default 10s).
     pub duration_min: Option<String>,
     /// `random`: longest drawn fault (default 60s).
     pub duration_max: Option<String>,
     /// `random`: most stake affected at once (default 0.2).
     pub max_stake: Option<f64>,
+}
+
+/// The `kind` of a `[[fault]]` entry, as written: which [`FaultKind`] it
+/// parses into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub enum FaultSpecKind {
+    /// `partition`: [`FaultKind::Partition`].
+    Partition,
+    /// `heal`: [`FaultKind::Heal`].
+    Heal,
+    /// `crash`: [`FaultKind::Crash`].
+    Crash,
+    /// `restart`: [`FaultKind::Restart`].
+    Restart,
+    /// `link`: [`FaultKind::Link`].
+    Link,
+    /// `clock`: [`FaultKind::Clock`].
+    Clock,
+    /// `byzantine`: [`FaultKind::Byzantine`].
+    Byzantine,
+    /// `random`: [`FaultKind::Random`].
+    Random,
+}
+
+impl FaultSpecKind {
+    /// All kinds, in the order of the enum.
+    pub const ALL: [FaultSpecKind; 8] = [
+        FaultSpecKind::Partition,
+        FaultSpecKind::Heal,
+        FaultSpecKind::Crash,
+        FaultSpecKind::Restart,
+        FaultSpecKind::Link,
+        FaultSpecKind::Clock,
+        FaultSpecKind::Byzantine,
+        FaultSpecKind::Random,
+    ];
+
+    /// Name as in the scenario file (the same as [`FaultKind::name`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultSpecKind::Partition => "partition",
+            FaultSpecKind::Heal => "heal",
+            FaultSpecKind::Crash => "crash",
+            FaultSpecKind::Restart => "restart",
+            FaultSpecKind::Link => "link",
+            FaultSpecKind::Clock => "clock",
+            FaultSpecKind::Byzantine => "byzantine",
+            FaultSpecKind::Random => "random",
+        }
+    }
+}
+
+impl TryFrom<String> for FaultSpecKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        FaultSpecKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "expected one of partition, heal, crash, restart, link, clock, byzantine, \
+                     random; got {value:?}"
+                )
+            })
+    }
+}
+
+impl fmt::Display for FaultSpecKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// `rate_per_hour` of a `random` fault: one rate for each of `kinds`, or a
@@ -140,15 +214,15 @@ const START_FIELDS: [&str; 4] = [
 
 /// Parameter fields allowed per kind (besides `kind`, `name`, the start
 /// fields and `duration`).
-fn allowed(kind: &str) -> Option<Vec<&'static str>> {
+fn allowed(kind: FaultSpecKind) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = match kind {
-        "partition" => vec!["groups", "stake_groups", "isolate", "one_way"],
-        "heal" => return Some(vec!["heals"]),
-        "crash" | "restart" => vec![],
-        "link" => [&LINK_FIELDS[..], &["groups"]].concat(),
-        "clock" => vec!["rate", "jump"],
-        "byzantine" => vec!["behaviour", "delay", "withhold_share"],
-        "random" => {
+        FaultSpecKind::Partition => vec!["groups", "stake_groups", "isolate", "one_way"],
+        FaultSpecKind::Heal => return vec!["heals"],
+        FaultSpecKind::Crash | FaultSpecKind::Restart => vec![],
+        FaultSpecKind::Link => [&LINK_FIELDS[..], &["groups"]].concat(),
+        FaultSpecKind::Clock => vec!["rate", "jump"],
+        FaultSpecKind::Byzantine => vec!["behaviour", "delay", "withhold_share"],
+        FaultSpecKind::Random => {
             let own = [
                 "rate_per_hour",
                 "kinds",
@@ -158,12 +232,11 @@ fn allowed(kind: &str) -> Option<Vec<&'static str>> {
                 "rate",
                 "jump",
             ];
-            return Some([&own[..], &LINK_FIELDS[..]].concat());
+            return [&own[..], &LINK_FIELDS[..]].concat();
         }
-        _ => return None,
     };
     v.extend(TARGET_FIELDS);
-    Some(v)
+    v
 }
 
 impl FaultSpec {
@@ -216,13 +289,8 @@ impl FaultSpec {
             field: field.to_string(),
             message,
         };
-        let kind = self.kind.as_str();
-        let Some(allowed) = allowed(kind) else {
-            return Err(err(
-                "kind",
-                format!("expected one of partition, heal, crash, restart, link, clock, byzantine, random; got {kind:?}"),
-            ));
-        };
+        let kind = self.kind;
+        let allowed = allowed(kind);
         let given = self.given();
         if let Some(f) = given.iter().find(|f| !allowed.contains(f)) {
             return Err(err(f, format!("not a parameter of kind `{kind}`")));
@@ -285,7 +353,7 @@ impl FaultSpec {
         if starts.first() == Some(&"at_slot") && at.is_some() {
             return Err(err("at_slot", exactly_one()));
         }
-        if let (Some(f), "random") = (starts.first(), kind) {
+        if let (Some(f), FaultSpecKind::Random) = (starts.first(), kind) {
             return Err(err(f, "a random fault starts with `at` only".into()));
         }
         let not_before = at.unwrap_or_default();
@@ -304,7 +372,7 @@ impl FaultSpec {
                 return Err(err("after_skipped_slots", "expected a count >= 1".into()));
             }
             Start::AfterSkippedSlots { count, not_before }
-        } else if at.is_some() || kind == "random" {
+        } else if at.is_some() || kind == FaultSpecKind::Random {
             Start::At(not_before)
         } else {
             return Err(err(
@@ -316,7 +384,8 @@ impl FaultSpec {
             ));
         };
         let fault_duration = duration("duration", &self.duration)?;
-        if fault_duration.is_some() && matches!(kind, "heal" | "restart") {
+        if fault_duration.is_some() && matches!(kind, FaultSpecKind::Heal | FaultSpecKind::Restart)
+        {
             return Err(err(
                 "duration",
                 format!("not a parameter of kind `{kind}` (it is instantaneous)"),
@@ -482,7 +551,7 @@ impl FaultSpec {
             Ok((rate, jump_ns))
         };
         let kind = match kind {
-            "partition" => {
+            FaultSpecKind::Partition => {
                 let ways = [
                     self.groups.is_some(),
                     self.stake_groups.is_some(),
@@ -546,7 +615,7 @@ impl FaultSpec {
                     one_way: self.one_way.unwrap_or(false),
                 }
             }
-            "heal" => match self.heals.as_deref() {
+            FaultSpecKind::Heal => match self.heals.as_deref() {
                 Some(h) if !h.trim().is_empty() => FaultKind::Heal {
                     heals: h.to_string(),
                 },
@@ -557,13 +626,13 @@ impl FaultSpec {
                     ))
                 }
             },
-            "crash" => FaultKind::Crash {
+            FaultSpecKind::Crash => FaultKind::Crash {
                 target: need_target(target)?,
             },
-            "restart" => FaultKind::Restart {
+            FaultSpecKind::Restart => FaultKind::Restart {
                 target: need_target(target)?,
             },
-            "link" => {
+            FaultSpecKind::Link => {
                 if !given.iter().any(|f| LINK_FIELDS.contains(f)) {
                     return Err(err(
                         "latency_ms_added",
@@ -603,7 +672,7 @@ impl FaultSpec {
                     })?,
                 }
             }
-            "clock" => {
+            FaultSpecKind::Clock => {
                 if self.rate.is_none() && self.jump.is_none() {
                     return Err(err("rate", "expected `rate`, `jump` or both".into()));
                 }
@@ -614,7 +683,7 @@ impl FaultSpec {
                     jump_ns,
                 }
             }
-            "byzantine" => {
+            FaultSpecKind::Byzantine => {
                 let name = self.behaviour.as_deref().unwrap_or_default();
                 let behaviour = match name {
                     "equivocating_leader" => Behaviour::EquivocatingLeader,
@@ -668,19 +737,9 @@ impl FaultSpec {
                     behaviour,
                 }
             }
-            _ => {
-                let kind_of = |field: &str, k: &str| {
-                    RandomKind::ALL
-                        .into_iter()
-                        .find(|r| r.name() == k)
-                        .ok_or_else(|| {
-                            err(
-                                field,
-                                format!(
-                                    "expected kinds among crash, partition, link, clock; got {k:?}"
-                                ),
-                            )
-                        })
+            FaultSpecKind::Random => {
+                let kind_of = |k: &str| {
+                    RandomKind::try_from(k.to_string()).map_err(|m| err("rate_per_hour", m))
                 };
                 let rates: Vec<(RandomKind, f64)> = match &self.rate_per_hour {
                     None => {
@@ -690,16 +749,12 @@ impl FaultSpec {
                         ))
                     }
                     Some(RatePerHour::Each(r)) => {
-                        let kinds = self.kinds.clone().unwrap_or_else(|| {
-                            vec!["crash".into(), "partition".into(), "link".into()]
+                        let mut ks = self.kinds.clone().unwrap_or_else(|| {
+                            vec![RandomKind::Crash, RandomKind::Partition, RandomKind::Link]
                         });
-                        if kinds.is_empty() {
+                        if ks.is_empty() {
                             return Err(err("kinds", "expected at least one kind".into()));
                         }
-                        let mut ks = kinds
-                            .iter()
-                            .map(|k| kind_of("kinds", k))
-                            .collect::<Result<Vec<_>, _>>()?;
                         ks.sort();
                         ks.dedup();
                         ks.into_iter().map(|k| (k, *r)).collect()
@@ -710,7 +765,7 @@ impl FaultSpec {
                         }
                         let mut rs = table
                             .iter()
-                            .map(|(k, r)| Ok((kind_of("rate_per_hour", k)?, *r)))
+                            .map(|(k, r)| Ok((kind_of(k)?, *r)))
                             .collect::<Result<Vec<_>, ChaosError>>()?;
                         rs.sort_by_key(|(k, _)| *k);
                         rs

@@ -232,7 +232,7 @@ pub fn run(
         stake_lamports_total: topology.total_stake_lamports(),
         duration_s: duration.as_secs_f64(),
         simulated_s: 0.0,
-        backend: scenario.backend.clone(),
+        backend: scenario.backend.to_string(),
         topology: topology.name.clone(),
         load_tx_per_s: scenario.load.tx_per_s,
         reproduce: reproduce_command(loaded, seed, duration),

@@ -36,8 +36,8 @@ pub struct Scenario {
     #[serde(deserialize_with = "de_duration", default = "default_duration")]
     pub duration: Duration,
     /// Backend: only `"sim"` for now.
-    #[serde(default = "default_backend")]
-    pub backend: String,
+    #[serde(default)]
+    pub backend: BackendKind,
     /// Validators and latency model.
     #[serde(default)]
     pub topology: TopologyConfig,
@@ -71,6 +71,43 @@ impl Scenario {
     /// report carries verdicts).
     pub fn has_chaos(&self) -> bool {
         !self.fault.is_empty() || self.expect.max_stall.is_some()
+    }
+}
+
+/// `backend` of a scenario: what runs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum BackendKind {
+    /// `"sim"`: the discrete-event simulator (the default).
+    #[default]
+    Sim,
+}
+
+impl BackendKind {
+    /// The value as written in a scenario file and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Sim => "sim",
+        }
+    }
+}
+
+impl TryFrom<String> for BackendKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "sim" => Ok(BackendKind::Sim),
+            other => Err(format!(
+                "expected \"sim\" (the only backend built so far), got {other:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -199,9 +236,6 @@ fn default_seed() -> u64 {
 }
 fn default_duration() -> Duration {
     Duration::from_secs(600)
-}
-fn default_backend() -> String {
-    "sim".into()
 }
 fn default_bandwidth() -> u64 {
     1_000_000_000
@@ -442,15 +476,6 @@ impl Scenario {
                 message,
             })
         };
-        if self.backend != "sim" {
-            return bad(
-                "backend",
-                format!(
-                    "expected \"sim\" (the only backend built so far), got {:?}",
-                    self.backend
-                ),
-            );
-        }
         if let Err(expected) = check_duration(self.duration) {
             return bad("duration", expected);
         }

@@ -10,6 +10,7 @@
 //! identity, so validator indices are stable across runs and machines.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -251,8 +252,8 @@ impl Topology {
 #[serde(deny_unknown_fields)]
 pub struct TopologyConfig {
     /// `"csv"` (default) or `"uniform"`.
-    #[serde(default = "default_kind")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: TopologyKind,
     /// csv: path to a CSV with the columns of the epoch-780 file (see [`parse_validators_csv`]);
     /// relative paths are relative to the scenario file's directory (`base_dir` of [`build`]).
     /// `None` = the embedded epoch-780 file.
@@ -264,8 +265,8 @@ pub struct TopologyConfig {
     pub top: Option<usize>,
     /// csv: what to do with rows with no location when latency = `"geographic"`: `"drop"`
     /// (default) or `"error"`. With `"fixed"` latency, rows without a location are kept.
-    #[serde(default = "default_missing_location")]
-    pub missing_location: String,
+    #[serde(default)]
+    pub missing_location: MissingLocation,
     /// uniform: number of validators (required for uniform, >= 1).
     #[serde(default)]
     pub validators: Option<usize>,
@@ -276,7 +277,7 @@ pub struct TopologyConfig {
     /// `"geographic"` (default for csv) or `"fixed"` (default for uniform, the only choice there:
     /// uniform validators have no location).
     #[serde(default)]
-    pub latency: Option<String>,
+    pub latency: Option<LatencyKind>,
     /// fixed: one-way latency in ms, finite and >= 0 (default 50.0).
     #[serde(default)]
     pub latency_ms: Option<f64>,
@@ -296,22 +297,134 @@ pub struct TopologyConfig {
     pub latency_ms_min: Option<f64>,
 }
 
-fn default_kind() -> String {
-    "csv".to_string()
+/// `kind` of a [`TopologyConfig`]: where the validators come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum TopologyKind {
+    /// `"csv"`: a validator CSV (default).
+    #[default]
+    Csv,
+    /// `"uniform"`: `validators` generated validators of equal stake.
+    Uniform,
 }
 
-fn default_missing_location() -> String {
-    "drop".to_string()
+impl TopologyKind {
+    /// The value as written in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopologyKind::Csv => "csv",
+            TopologyKind::Uniform => "uniform",
+        }
+    }
+}
+
+impl TryFrom<String> for TopologyKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "csv" => Ok(TopologyKind::Csv),
+            "uniform" => Ok(TopologyKind::Uniform),
+            other => Err(format!("expected \"csv\" or \"uniform\", got {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for TopologyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `missing_location` of a [`TopologyConfig`]: what a csv topology with geographic latency does
+/// with rows that have no location.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum MissingLocation {
+    /// `"drop"`: leave those validators out (default).
+    #[default]
+    Drop,
+    /// `"error"`: reject the CSV.
+    Error,
+}
+
+impl MissingLocation {
+    /// The value as written in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingLocation::Drop => "drop",
+            MissingLocation::Error => "error",
+        }
+    }
+}
+
+impl TryFrom<String> for MissingLocation {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "drop" => Ok(MissingLocation::Drop),
+            "error" => Ok(MissingLocation::Error),
+            other => Err(format!("expected \"drop\" or \"error\", got {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for MissingLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `latency` of a [`TopologyConfig`]: which [`LatencyModel`] to build. When not given, geographic
+/// for csv and fixed for uniform topologies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum LatencyKind {
+    /// `"geographic"`: [`LatencyModel::Geographic`], from the validators' locations.
+    Geographic,
+    /// `"fixed"`: [`LatencyModel::Fixed`], the same for every pair.
+    Fixed,
+}
+
+impl LatencyKind {
+    /// The value as written in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LatencyKind::Geographic => "geographic",
+            LatencyKind::Fixed => "fixed",
+        }
+    }
+}
+
+impl TryFrom<String> for LatencyKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "geographic" => Ok(LatencyKind::Geographic),
+            "fixed" => Ok(LatencyKind::Fixed),
+            other => Err(format!(
+                "expected \"geographic\" or \"fixed\", got {other:?}"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for LatencyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for TopologyConfig {
     /// The embedded epoch-780 file, top 100 by stake, geographic latency with default parameters.
     fn default() -> Self {
         TopologyConfig {
-            kind: default_kind(),
+            kind: TopologyKind::Csv,
             csv: None,
             top: Some(100),
-            missing_location: default_missing_location(),
+            missing_location: MissingLocation::Drop,
             validators: None,
             stake_lamports: None,
             latency: None,
@@ -334,34 +447,17 @@ impl TopologyConfig {
     /// Checks every field's value and the fields against each other, without reading any file.
     ///
     /// # Errors
-    /// [`TopologyError::Config`] naming the first offending field, e.g. an unknown `kind` /
-    /// `latency` / `missing_location`, a negative or non-finite number, a latency beyond
-    /// [`LATENCY_MS_MAX`] (for a geographic one, between antipodes), `validators` missing for
-    /// `kind = "uniform"`, `validators` or `top` outside `1..=`[`MAX_VALIDATORS`], a field that does not apply to the chosen `kind`
-    /// or `latency` (the message names both fields), `latency = "geographic"` with
-    /// `kind = "uniform"`, or uniform total stake overflowing u64. (`top` larger than the CSV is
-    /// only detected by [`build`].)
+    /// [`TopologyError::Config`] naming the first offending field, e.g. a negative or non-finite
+    /// number, a latency beyond [`LATENCY_MS_MAX`] (for a geographic one, between antipodes),
+    /// `validators` missing for `kind = "uniform"`, `validators` or `top` outside
+    /// `1..=`[`MAX_VALIDATORS`], a field that does not apply to the chosen `kind` or `latency`
+    /// (the message names both fields), `latency = "geographic"` with `kind = "uniform"`, or
+    /// uniform total stake overflowing u64. (`top` larger than the CSV is only detected by
+    /// [`build`]; an unknown `kind` / `latency` / `missing_location` is rejected when the table
+    /// is deserialised, with the same message, e.g. `expected "csv" or "uniform", got "mesh"`.)
     pub fn validate(&self) -> Result<(), TopologyError> {
-        let uniform = match self.kind.as_str() {
-            "csv" => false,
-            "uniform" => true,
-            other => {
-                return Err(config_err(
-                    "kind",
-                    format!("expected \"csv\" or \"uniform\", got {other:?}"),
-                ))
-            }
-        };
-        if !matches!(self.missing_location.as_str(), "drop" | "error") {
-            return Err(config_err(
-                "missing_location",
-                format!(
-                    "expected \"drop\" or \"error\", got {:?}",
-                    self.missing_location
-                ),
-            ));
-        }
-        let geographic = self.geographic()?;
+        let uniform = self.kind == TopologyKind::Uniform;
+        let geographic = self.geographic();
 
         let check = |field: &'static str, value: Option<f64>, ok: fn(f64) -> bool, what: &str| {
             match value {
@@ -415,7 +511,7 @@ impl TopologyConfig {
                     field,
                     format!(
                         "only used with kind = \"{wanted}\", but topology.kind = {:?}",
-                        self.kind
+                        self.kind.as_str()
                     ),
                 ))
             } else {
@@ -483,7 +579,7 @@ impl TopologyConfig {
         let latency_only = |field: &'static str, given: bool, wanted: &str, actual: &str| {
             if given {
                 let implicit = if self.latency.is_none() {
-                    format!(" (the default for kind = {:?})", self.kind)
+                    format!(" (the default for kind = {:?})", self.kind.as_str())
                 } else {
                     String::new()
                 };
@@ -517,22 +613,17 @@ impl TopologyConfig {
         Ok(())
     }
 
-    /// Whether the effective latency model is geographic; errors on an unknown `latency`.
-    fn geographic(&self) -> Result<bool, TopologyError> {
-        match self.latency.as_deref() {
-            None => Ok(self.kind != "uniform"),
-            Some("geographic") => Ok(true),
-            Some("fixed") => Ok(false),
-            Some(other) => Err(config_err(
-                "latency",
-                format!("expected \"geographic\" or \"fixed\", got {other:?}"),
-            )),
+    /// Whether the effective latency model is geographic.
+    fn geographic(&self) -> bool {
+        match self.latency {
+            None => self.kind == TopologyKind::Csv,
+            Some(latency) => latency == LatencyKind::Geographic,
         }
     }
 
     /// The latency model with defaults filled in (assumes a valid config).
-    fn latency_model(&self) -> Result<LatencyModel, TopologyError> {
-        Ok(if self.geographic()? {
+    fn latency_model(&self) -> LatencyModel {
+        if self.geographic() {
             LatencyModel::Geographic {
                 fibre_km_per_ms: self.fibre_km_per_ms.unwrap_or(DEFAULT_FIBRE_KM_PER_MS),
                 route_inflation: self.route_inflation.unwrap_or(DEFAULT_ROUTE_INFLATION),
@@ -542,7 +633,7 @@ impl TopologyConfig {
             LatencyModel::Fixed {
                 latency_ms: self.latency_ms.unwrap_or(DEFAULT_LATENCY_MS),
             }
-        })
+        }
     }
 }
 
@@ -551,7 +642,7 @@ impl TopologyConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum TopologyError {
     /// A `[topology]` field is invalid or conflicts with another field, e.g.
-    /// `topology.kind: expected "csv" or "uniform", got "mesh"`.
+    /// `topology.top: expected 1..=2000, got 0`.
     #[error("topology.{field}: {message}")]
     Config {
         /// Field name within `[topology]`, e.g. `"top"`.
@@ -641,8 +732,8 @@ pub fn parse_validators_csv(text: &str, source: &str) -> Result<Vec<Validator>, 
 /// left after dropping.
 pub fn build(config: &TopologyConfig, base_dir: &Path) -> Result<Topology, TopologyError> {
     config.validate()?;
-    let latency = config.latency_model()?;
-    if config.kind == "uniform" {
+    let latency = config.latency_model();
+    if config.kind == TopologyKind::Uniform {
         // validate() guarantees validators is Some(n >= 1) and the total fits.
         let n = config.validators.unwrap_or(1);
         let stake_lamports = config
@@ -689,7 +780,7 @@ pub fn build(config: &TopologyConfig, base_dir: &Path) -> Result<Topology, Topol
     let mut dropped = 0usize;
     for row in rows {
         if geographic && row.validator.location.is_none() {
-            if config.missing_location == "error" {
+            if config.missing_location == MissingLocation::Error {
                 return Err(TopologyError::Csv {
                     file,
                     row: Some(row.line),
@@ -779,7 +870,7 @@ mod tests {
 
     fn uniform(n: usize) -> TopologyConfig {
         TopologyConfig {
-            kind: "uniform".into(),
+            kind: TopologyKind::Uniform,
             top: None,
             validators: Some(n),
             ..TopologyConfig::default()
@@ -826,7 +917,7 @@ mod tests {
                 located("fra", 1, 50.1109, 8.6821),
                 located("ash", 1, 39.0438, -77.4874),
             ],
-            latency: TopologyConfig::default().latency_model().unwrap(),
+            latency: TopologyConfig::default().latency_model(),
         };
         // ~6,549 km * 1.5 / 200 km/ms ≈ 49.1 ms.
         let ms = t.latency_ns(0, 1) as f64 / 1e6;
@@ -882,7 +973,7 @@ mod tests {
             &TopologyConfig {
                 validators: Some(1001),
                 stake_lamports: Some(7),
-                latency: Some("fixed".into()),
+                latency: Some(LatencyKind::Fixed),
                 latency_ms: Some(12.5),
                 ..uniform(1)
             },
@@ -988,7 +1079,7 @@ mod tests {
     fn fixed_latency_keeps_rows_without_location() {
         let config = TopologyConfig {
             top: None,
-            latency: Some("fixed".into()),
+            latency: Some(LatencyKind::Fixed),
             latency_ms: Some(20.0),
             ..TopologyConfig::default()
         };
@@ -1076,7 +1167,7 @@ mod tests {
         let config = TopologyConfig {
             csv: Some("data.csv".into()),
             top: None,
-            missing_location: "error".into(),
+            missing_location: MissingLocation::Error,
             ..TopologyConfig::default()
         };
         let err = build(&config, dir).unwrap_err().to_string();
@@ -1084,7 +1175,7 @@ mod tests {
         assert!(err.contains("topology.missing_location"), "{err}");
         let t = build(
             &TopologyConfig {
-                missing_location: "drop".into(),
+                missing_location: MissingLocation::Drop,
                 ..config.clone()
             },
             dir,
@@ -1093,7 +1184,7 @@ mod tests {
         assert_eq!(t.validators.len(), 1);
         let err = config_error(&TopologyConfig {
             top: Some(2),
-            missing_location: "drop".into(),
+            missing_location: MissingLocation::Drop,
             csv: Some(dir.join("data.csv")),
             ..config
         });
@@ -1153,29 +1244,17 @@ mod tests {
                 "topology.top: expected 1..=1276 (validators with a location in epoch780), got 1500",
             ),
             (
-                TopologyConfig { top: Some(1500), latency: Some("fixed".into()), ..csv.clone() },
+                TopologyConfig { top: Some(1500), latency: Some(LatencyKind::Fixed), ..csv.clone() },
                 "topology.top: expected 1..=1283 (validators in epoch780), got 1500",
             ),
             (TopologyConfig { top: Some(0), ..csv.clone() }, "topology.top: expected 1..=2000, got 0"),
             (TopologyConfig { top: Some(2001), ..csv.clone() }, "topology.top: expected 1..=2000, got 2001"),
             (
-                TopologyConfig { kind: "mesh".into(), ..csv.clone() },
-                "topology.kind: expected \"csv\" or \"uniform\", got \"mesh\"",
-            ),
-            (
-                TopologyConfig { latency: Some("vacuum".into()), ..csv.clone() },
-                "topology.latency: expected \"geographic\" or \"fixed\", got \"vacuum\"",
-            ),
-            (
-                TopologyConfig { missing_location: "ignore".into(), ..csv.clone() },
-                "topology.missing_location: expected \"drop\" or \"error\", got \"ignore\"",
-            ),
-            (
-                TopologyConfig { latency: Some("fixed".into()), latency_ms: Some(-1.0), ..csv.clone() },
+                TopologyConfig { latency: Some(LatencyKind::Fixed), latency_ms: Some(-1.0), ..csv.clone() },
                 "topology.latency_ms: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got -1",
             ),
             (
-                TopologyConfig { latency: Some("fixed".into()), latency_ms: Some(f64::NAN), ..csv.clone() },
+                TopologyConfig { latency: Some(LatencyKind::Fixed), latency_ms: Some(f64::NAN), ..csv.clone() },
                 "topology.latency_ms: expected a finite number in [0, 3600000] (milliseconds, at most an hour), got NaN",
             ),
             (
@@ -1237,7 +1316,7 @@ mod tests {
                 "topology.validators: 2 validators x 18446744073709551615 lamports (topology.stake_lamports) overflows u64",
             ),
             (
-                TopologyConfig { latency: Some("geographic".into()), ..uniform(4) },
+                TopologyConfig { latency: Some(LatencyKind::Geographic), ..uniform(4) },
                 "topology.latency: \"geographic\" needs validator locations",
             ),
         ];
@@ -1264,7 +1343,7 @@ mod tests {
         );
         let config = TopologyConfig {
             top: None,
-            missing_location: "error".into(),
+            missing_location: MissingLocation::Error,
             ..TopologyConfig::default()
         };
         let err = config_error(&config);
@@ -1303,6 +1382,47 @@ mod tests {
         assert!(
             err.to_string().contains("unknown field `validator`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_choices_are_rejected_when_deserialised() {
+        let cases = [
+            (
+                "kind = \"mesh\"",
+                "expected \"csv\" or \"uniform\", got \"mesh\"",
+            ),
+            (
+                "latency = \"vacuum\"",
+                "expected \"geographic\" or \"fixed\", got \"vacuum\"",
+            ),
+            (
+                "missing_location = \"ignore\"",
+                "expected \"drop\" or \"error\", got \"ignore\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = toml::from_str::<TopologyConfig>(text).unwrap_err();
+            assert_eq!(err.message(), want, "{text}");
+        }
+        let c: TopologyConfig =
+            toml::from_str("kind = \"uniform\"\nmissing_location = \"error\"\nlatency = \"fixed\"")
+                .unwrap();
+        assert_eq!(
+            (c.kind, c.missing_location, c.latency),
+            (
+                TopologyKind::Uniform,
+                MissingLocation::Error,
+                Some(LatencyKind::Fixed)
+            )
+        );
+        assert_eq!(
+            [
+                c.kind.to_string(),
+                c.missing_location.to_string(),
+                LatencyKind::Geographic.to_string()
+            ],
+            ["uniform", "error", "geographic"]
         );
     }
 }
