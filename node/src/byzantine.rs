@@ -1,8 +1,8 @@
 //! Byzantine behaviours as wrappers around the honest [`Node`].
 //!
 //! A [`ByzantineNode`] runs an honest [`Node`] and filters or rewrites its
-//! outputs (and adds its own), according to a [`Behaviour`]. It has the same
-//! input/output methods as [`Node`], so a driver can run either. Like
+//! outputs (and adds its own), according to a [`Behaviour`]. It implements
+//! [`Validator`] like [`Node`], so a driver can run either. Like
 //! [`Node`] it is sans-IO and deterministic: every choice is a pure function
 //! of ids and hashes ([`mix64`]).
 //!
@@ -25,6 +25,9 @@ use std::time::Duration;
 use crate::message::{Message, Shred, Transaction, Vote, VoteKind};
 use crate::node::{Event, Node, Output, Timer};
 use crate::types::{mix64, BlockHash, Slot, ValidatorIndex};
+use crate::validator::Validator;
+#[cfg(doc)]
+use crate::SimulatorHooks;
 
 /// Standstill timer generations from here on are the wrapper's own wake-up
 /// timers (see [`Behaviour::VoteDelayer`]); the inner node counts its
@@ -179,8 +182,8 @@ fn unit(x: u64) -> f64 {
 }
 
 /// A validator running `inner` with a [`Behaviour`]. Same calling
-/// convention as [`Node`]: one `handle_*` call per input, then drain
-/// [`ByzantineNode::poll_output`].
+/// convention as [`Node`] (the [`Validator`] trait): one `handle_*` call per
+/// input, then drain [`Validator::poll_output`].
 #[derive(Debug)]
 pub struct ByzantineNode {
     inner: Node,
@@ -221,8 +224,8 @@ impl ByzantineNode {
     }
 
     /// The honest node inside (for the driver's queries such as
-    /// [`Node::has_block`]; note that [`Node::vote_is_moot`] assumes honest
-    /// voters).
+    /// [`SimulatorHooks::knows_block`]; note that
+    /// [`SimulatorHooks::vote_is_moot`] assumes honest voters).
     pub fn inner(&self) -> &Node {
         &self.inner
     }
@@ -233,36 +236,37 @@ impl ByzantineNode {
     pub fn into_inner(self) -> Node {
         self.inner
     }
+}
 
-    /// This validator's index.
-    pub fn index(&self) -> ValidatorIndex {
+impl Validator for ByzantineNode {
+    fn index(&self) -> ValidatorIndex {
         self.inner.index()
     }
 
-    /// Highest slot this validator has finalized.
-    pub fn highest_finalized(&self) -> Slot {
+    fn highest_finalized(&self) -> Slot {
         self.inner.highest_finalized()
     }
 
     /// The inner node's idea of the current slot.
-    pub fn current_slot(&self) -> Slot {
+    fn current_slot(&self) -> Slot {
         self.inner.current_slot()
     }
 
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<Output> {
+    fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
 
-    /// See [`Node::handle_start`].
-    pub fn handle_start(&mut self, now: Duration) {
+    /// The inner node's [`Validator::handle_start`], with the behaviour applied to
+    /// its outputs.
+    fn handle_start(&mut self, now: Duration) {
         self.release(now);
         self.inner.handle_start(now);
         self.pump(now);
     }
 
-    /// See [`Node::handle_message`].
-    pub fn handle_message(&mut self, now: Duration, from: ValidatorIndex, message: Message) {
+    /// The inner node's [`Validator::handle_message`], with the behaviour applied to
+    /// its outputs.
+    fn handle_message(&mut self, now: Duration, from: ValidatorIndex, message: Message) {
         self.release(now);
         let shred = match &message {
             Message::Shred(s) => Some(*s),
@@ -275,8 +279,9 @@ impl ByzantineNode {
         }
     }
 
-    /// See [`Node::handle_timer`]. Consumes the wrapper's own wake-up timers.
-    pub fn handle_timer(&mut self, now: Duration, timer: Timer) {
+    /// The inner node's [`Validator::handle_timer`], with the behaviour
+    /// applied to its outputs. Consumes the wrapper's own wake-up timers.
+    fn handle_timer(&mut self, now: Duration, timer: Timer) {
         self.release(now);
         if matches!(timer, Timer::Standstill(g) if g >= WAKE_GENERATION_BASE) {
             return;
@@ -285,13 +290,16 @@ impl ByzantineNode {
         self.pump(now);
     }
 
-    /// See [`Node::handle_transaction`].
-    pub fn handle_transaction(&mut self, now: Duration, tx: Transaction) {
+    /// The inner node's [`Validator::handle_transaction`], with the behaviour applied to
+    /// its outputs.
+    fn handle_transaction(&mut self, now: Duration, tx: Transaction) {
         self.release(now);
         self.inner.handle_transaction(now, tx);
         self.pump(now);
     }
+}
 
+impl ByzantineNode {
     /// Vote delayer: sends the held votes that are due.
     fn release(&mut self, now: Duration) {
         while self.held.front().is_some_and(|(due, _)| *due <= now) {

@@ -3,21 +3,22 @@
 //! (section 2.2).
 //!
 //! # Use
-//! Inputs, each with the current time `now` (time since the start of the
-//! run, from the caller's clock):
-//! - [`Node::handle_start`] once, first;
-//! - [`Node::handle_message`] for each message delivered;
-//! - [`Node::handle_timer`] when a timer set by an output fires;
-//! - [`Node::handle_transaction`] for a client transaction (the same as a
-//!   delivered [`Message::Transaction`]).
+//! A [`Node`] is driven through the [`Validator`] trait; see its
+//! documentation for the call order. Inputs, each with the current time
+//! `now` (time since the start of the run, from the caller's clock):
+//! - [`Validator::handle_start`] once, first;
+//! - [`Validator::handle_message`] for each message delivered;
+//! - [`Validator::handle_timer`] when a timer set by an output fires;
+//! - [`Validator::handle_transaction`] for a client transaction (the same
+//!   as a delivered [`Message::Transaction`]).
 //!
-//! After each input, drain the outputs with [`Node::poll_output`] until it
-//! returns `None`: messages to send, timers to set, events to record. Timers
-//! are never cancelled; a stale one is ignored when it fires.
+//! After each input, drain the outputs with [`Validator::poll_output`]
+//! until it returns `None`: messages to send, timers to set, events to
+//! record. Timers are never cancelled; a stale one is ignored when it fires.
 //!
-//! A driver may ask [`Node::vote_quiet_stake`] how much vote stake for a
-//! slot the validator can take without acting, and hand such votes to
-//! [`Node::handle_quiet_vote`] instead (no `now`, no outputs).
+//! A driver may ask [`SimulatorHooks::vote_quiet_stake`] how much vote stake
+//! for a slot the validator can take without acting, and hand such votes to
+//! [`SimulatorHooks::handle_quiet_vote`] instead (no `now`, no outputs).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -26,8 +27,10 @@ use std::time::Duration;
 use crate::config::NodeConfig;
 use crate::message::{Certificate, CertificateKind, Message, Shred, Transaction, Vote, VoteKind};
 use crate::pool::Pool;
+use crate::sim_hooks::SimulatorHooks;
 use crate::slot_map::SlotMap;
 use crate::types::{mix64, BlockHash, BlockId, LeaderSchedule, Slot, ValidatorIndex, ValidatorSet};
+use crate::validator::Validator;
 
 /// A timer a validator asks to be woken by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,7 +131,7 @@ pub enum Output {
         /// A validator to leave out (besides the sender itself).
         except: Option<ValidatorIndex>,
     },
-    /// Call [`Node::handle_timer`] with `timer` at time `at`.
+    /// Call [`Validator::handle_timer`] with `timer` at time `at`.
     SetTimer {
         /// When, as time since the start of the run.
         at: Duration,
@@ -249,43 +252,40 @@ impl Node {
         }
     }
 
-    /// This validator's index.
-    pub fn index(&self) -> ValidatorIndex {
-        self.me
-    }
-
-    /// Highest slot this validator has finalized.
-    pub fn highest_finalized(&self) -> Slot {
-        self.highest_finalized
-    }
-
-    /// Highest slot this validator has voted in or seen ParentReady for: its
-    /// idea of the current slot (what a client asks its RPC node).
-    pub fn current_slot(&self) -> Slot {
-        self.highest_slot_active
-    }
-
     /// Client transactions waiting here to be packed when this validator
     /// leads: at most `pending_tx_max`, and none older than `tx_expiry`
     /// as of the latest arrival (the queue is trimmed when one arrives).
     pub fn pending_transactions(&self) -> usize {
         self.pending_txs.len()
     }
+}
 
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<Output> {
+impl Validator for Node {
+    fn index(&self) -> ValidatorIndex {
+        self.me
+    }
+
+    fn highest_finalized(&self) -> Slot {
+        self.highest_finalized
+    }
+
+    fn current_slot(&self) -> Slot {
+        self.highest_slot_active
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
 
     /// Starts the validator at time `now`: the genesis block is notarized
     /// and finalized, so ParentReady(1, genesis) holds.
-    pub fn handle_start(&mut self, now: Duration) {
+    fn handle_start(&mut self, now: Duration) {
         self.arm_standstill(now);
         self.on_parent_ready(now, Slot(1), BlockId::GENESIS);
     }
 
     /// Handles `message` from validator `from` delivered at `now`.
-    pub fn handle_message(&mut self, now: Duration, from: ValidatorIndex, message: Message) {
+    fn handle_message(&mut self, now: Duration, from: ValidatorIndex, message: Message) {
         match message {
             Message::Vote(vote) => {
                 if self.takes_vote(from, &vote) {
@@ -305,7 +305,7 @@ impl Node {
     /// queue is in arrival order), so a validator that seldom leads holds
     /// at most `tx_expiry` of them, and at most `pending_tx_max` in any
     /// case.
-    pub fn handle_transaction(&mut self, now: Duration, tx: Transaction) {
+    fn handle_transaction(&mut self, now: Duration, tx: Transaction) {
         while let Some((_, arrived)) = self.pending_txs.front() {
             if now.saturating_sub(*arrived) <= self.config.tx_expiry {
                 break;
@@ -319,7 +319,7 @@ impl Node {
     }
 
     /// Handles a timer set earlier, firing at `now`.
-    pub fn handle_timer(&mut self, now: Duration, timer: Timer) {
+    fn handle_timer(&mut self, now: Duration, timer: Timer) {
         match timer {
             Timer::Timeout(slot) => {
                 // Algorithm 1: upon Timeout(s), if Voted not in state[s].
@@ -361,7 +361,9 @@ impl Node {
             }
         }
     }
+}
 
+impl Node {
     // ----- Votor -----
 
     /// Whether a vote delivered from `from` is stored: votes are signed, so
@@ -932,26 +934,14 @@ impl Node {
         self.block_delivered.insert(slot, hash);
         self.on_block(now, block, parent);
     }
+}
 
-    /// Whether this validator has reconstructed (or produced) `block`. The
-    /// simulator uses it to skip deliveries that cannot matter.
-    pub fn has_block(&self, block: BlockId) -> bool {
-        self.blocks
-            .get(block.slot)
-            .is_some_and(|bs| bs.iter().any(|a| a.hash == block.hash && a.complete))
-    }
-
-    /// Whether this validator has seen a shred of `block` (or produced it):
-    /// it knows the block exists, with its parent. The simulator uses it to
-    /// skip announcing a block again.
-    pub fn knows_block(&self, block: BlockId) -> bool {
+impl SimulatorHooks for Node {
+    fn knows_block(&self, block: BlockId) -> bool {
         self.assembly(block).is_some()
     }
 
-    /// Whether shred `slice` of `block` can no longer change anything here
-    /// (the slice or the whole block is already reconstructed, or the slot
-    /// is pruned).
-    pub fn needs_shred(&self, block: BlockId, slice: u32) -> bool {
+    fn needs_shred(&self, block: BlockId, slice: u32) -> bool {
         if !self.slot_in_range(block.slot) {
             return false;
         }
@@ -966,16 +956,7 @@ impl Node {
         }
     }
 
-    /// A lower bound, in lamports, on the stake of further votes for `slot`
-    /// this validator must be delivered before one of them makes it act
-    /// (complete a certificate, or emit SafeToNotar or SafeToSkip; see
-    /// [`crate::pool::Pool::quiet_stake`]): votes for `slot` of less stake
-    /// in total, delivered one by one with [`Node::handle_message`], would
-    /// produce no output and change only the Pool's tallies, whatever
-    /// their kinds, voters and times. `u64::MAX` for a slot outside the
-    /// range votes are kept for (they are dropped). The bound holds until
-    /// the next input other than [`Node::handle_quiet_vote`].
-    pub fn vote_quiet_stake(&self, slot: Slot) -> u64 {
+    fn vote_quiet_stake(&self, slot: Slot) -> u64 {
         if !self.slot_in_range(slot) {
             return u64::MAX;
         }
@@ -991,17 +972,7 @@ impl Node {
         self.pool.quiet_stake(slot, watch)
     }
 
-    /// Delivers a vote from `from` that the caller knows is quiet: with the
-    /// stake of the votes for its slot delivered since the last
-    /// [`Node::vote_quiet_stake`] (this one included) below that bound. The
-    /// same as [`Node::handle_message`] for it, which would output nothing,
-    /// without the checks for certificates and events (with debug
-    /// assertions, it makes them, and panics if they find anything).
-    ///
-    /// # Panics
-    /// With debug assertions, when the vote would have made the validator
-    /// act (the caller broke the bound).
-    pub fn handle_quiet_vote(&mut self, from: ValidatorIndex, vote: Vote) {
+    fn handle_quiet_vote(&mut self, from: ValidatorIndex, vote: Vote) {
         if !self.takes_vote(from, &vote) {
             return;
         }
@@ -1022,19 +993,7 @@ impl Node {
         }
     }
 
-    /// Whether delivering `vote` here can change nothing: a FinalVote for a
-    /// slot with a finalization certificate stored (final votes count
-    /// toward nothing else), or a NotarVote for a block `b` that this
-    /// validator voted to notarize and for which it stores both the
-    /// fast-finalization and the notarization certificate (every
-    /// certificate a NotarVote counts toward exists, SafeToNotar does not
-    /// apply to a block voted for, and with at least 80% of stake behind `b`
-    /// the other blocks' and skip stake stay below SafeToSkip's 40%).
-    ///
-    /// Only valid when no validator is Byzantine (the simulator delivers
-    /// everything otherwise): the argument bounds the stake behind votes
-    /// for other blocks.
-    pub fn vote_is_moot(&self, vote: &Vote) -> bool {
+    fn vote_is_moot(&self, vote: &Vote) -> bool {
         if !self.slot_in_range(vote.slot) {
             return true;
         }
@@ -1060,9 +1019,7 @@ impl Node {
         }
     }
 
-    /// Shreds of `slice` of `block` held here (0 when unknown), counting at
-    /// most what reconstruction needs.
-    pub fn shreds_held(&self, block: BlockId, slice: u32) -> u32 {
+    fn shreds_held(&self, block: BlockId, slice: u32) -> u32 {
         self.assembly(block).map_or(0, |a| {
             if a.complete {
                 self.config.data_shreds_per_slice
@@ -1071,7 +1028,9 @@ impl Node {
             }
         })
     }
+}
 
+impl Node {
     fn on_shred(&mut self, now: Duration, from: ValidatorIndex, shred: Shred) {
         let slot = shred.block.slot;
         if !self.slot_in_range(slot)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::message::{CertificateKind, Message, Shred, Vote, VoteKind};
 use crate::node::{Event, FinalizedBy, Node, Output, Timer};
 use crate::types::{BlockHash, BlockId, LeaderSchedule, Slot, ValidatorIndex, ValidatorSet};
-use crate::NodeConfig;
+use crate::{NodeConfig, SimulatorHooks, Validator};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -700,9 +700,9 @@ fn quiet_stake_of_a_fresh_slot_and_after_a_notar_vote() {
 
 /// Two copies of a validator get the same votes: one each as a plain
 /// delivery, the other as quiet votes while their stake stays below
-/// [`Node::vote_quiet_stake`] (taken again after each plain one). The
-/// plain copy must do nothing at the quiet ones, and the same as the other
-/// at the rest. Random votes of every kind, for two blocks, from a
+/// [`SimulatorHooks::vote_quiet_stake`] (taken again after each plain
+/// one). The plain copy must do nothing at the quiet ones, and the same as
+/// the other at the rest. Random votes of every kind, for two blocks, from a
 /// validator that voted for a block, timed out, or did not vote.
 #[test]
 fn votes_below_the_quiet_stake_change_nothing_but_tallies() {
