@@ -79,6 +79,7 @@ use whiteout_node::{
     BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output, Shred,
     Slot, Timer, Transaction, ValidatorIndex, Vote, VoteKind,
 };
+use whiteout_node::{SimulatorHooks as _, Validator as _};
 
 use crate::backend::{Backend, Stop};
 use crate::observe::{

@@ -1,10 +1,14 @@
 //! A validator index of the simulation: an honest node, a Byzantine
-//! wrapper around one, or nothing (crashed).
+//! wrapper around one, or nothing (crashed). Inputs go through the
+//! protocol's [`Validator`] trait, whichever sits there; the simulator's
+//! shortcuts ask the honest state machine inside ([`SimulatorHooks`]).
 
 use std::time::Duration;
 
 use whiteout_node::byzantine::ByzantineNode;
-use whiteout_node::{BlockId, Message, Node, Output, Timer, ValidatorIndex};
+use whiteout_node::{
+    BlockId, Message, Node, Output, SimulatorHooks, Timer, Validator, ValidatorIndex,
+};
 
 /// What sits at one validator index of the simulation.
 #[derive(Debug)]
@@ -28,39 +32,38 @@ impl Seat {
         }
     }
 
+    /// The validator that takes inputs, if up.
+    pub(super) fn validator(&mut self) -> Option<&mut dyn Validator> {
+        match self {
+            Seat::Honest(n) => Some(n),
+            Seat::Byzantine(b) => Some(b.as_mut()),
+            Seat::Down => None,
+        }
+    }
+
     pub(super) fn is_down(&self) -> bool {
         matches!(self, Seat::Down)
     }
 
     pub(super) fn poll_output(&mut self) -> Option<Output> {
-        match self {
-            Seat::Honest(n) => n.poll_output(),
-            Seat::Byzantine(b) => b.poll_output(),
-            Seat::Down => None,
-        }
+        self.validator()?.poll_output()
     }
 
     pub(super) fn handle_start(&mut self, now: Duration) {
-        match self {
-            Seat::Honest(n) => n.handle_start(now),
-            Seat::Byzantine(b) => b.handle_start(now),
-            Seat::Down => {}
+        if let Some(v) = self.validator() {
+            v.handle_start(now);
         }
     }
 
     pub(super) fn handle_message(&mut self, now: Duration, from: ValidatorIndex, m: Message) {
-        match self {
-            Seat::Honest(n) => n.handle_message(now, from, m),
-            Seat::Byzantine(b) => b.handle_message(now, from, m),
-            Seat::Down => {}
+        if let Some(v) = self.validator() {
+            v.handle_message(now, from, m);
         }
     }
 
     pub(super) fn handle_timer(&mut self, now: Duration, timer: Timer) {
-        match self {
-            Seat::Honest(n) => n.handle_timer(now, timer),
-            Seat::Byzantine(b) => b.handle_timer(now, timer),
-            Seat::Down => {}
+        if let Some(v) = self.validator() {
+            v.handle_timer(now, timer);
         }
     }
 
