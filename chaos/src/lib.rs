@@ -114,6 +114,11 @@ pub use fault::{
     Fault, FaultKind, LinkEffect, LinkScope, RandomKind, RandomSpec, Split, Start, Target,
 };
 pub use spec::{FaultSpec, FaultSpecKind, RatePerHour};
+/// The longest run: 30 days (of simulated or wall time). Fault times are
+/// bounded by it, and so is a scenario's `duration`; defined once here, the
+/// lowest crate that needs it.
+pub const DURATION_MAX: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 pub use timeline::{Action, FaultId, FaultInfo, LinkSet, Observation, Timeline};
 pub use whiteout_node::byzantine::Behaviour;
 

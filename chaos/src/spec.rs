@@ -183,8 +183,8 @@ pub enum RatePerHour {
     PerKind(BTreeMap<String, f64>),
 }
 
-/// The latest a fault may start or last: 30 days, the longest run.
-const TIME_MAX: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Fault times and durations: at most the longest run.
+const TIME_MAX: Duration = crate::DURATION_MAX;
 
 /// The longest delay a `vote_delayer` may hold each vote: 1 hour, as for a
 /// link's latency.

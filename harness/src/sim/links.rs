@@ -226,7 +226,7 @@ pub(super) enum LinkJob {
         at_ns: u64,
     },
     /// At validator `to`, votes of `slot` became moot
-    /// (`Node::vote_is_moot`): NotarVotes for `block`, or FinalVotes when
+    /// (`SimulatorHooks::vote_is_moot`): NotarVotes for `block`, or FinalVotes when
     /// `block` is `None`.
     VotesMoot {
         to: u32,

@@ -18,7 +18,7 @@
 //! - a certificate is queued to a recipient only if no copy of it is
 //!   already due there earlier (later copies find it stored and do
 //!   nothing);
-//! - a vote that is moot at its recipient (`Node::vote_is_moot`) is not
+//! - a vote that is moot at its recipient (`SimulatorHooks::vote_is_moot`) is not
 //!   queued (while no validator was ever Byzantine);
 //! - relayed shreds wait in a per-(recipient, slice) inbox and are handed
 //!   over at two moments: the earliest arrival of any slice of the block,
@@ -32,8 +32,8 @@
 //!   queued, at the earliest of its recipients' completions;
 //! - a vote delivered while the stake of the votes its recipient took for
 //!   the slot since its last other input stays below its bound
-//!   (`Node::vote_quiet_stake`) is only counted in the recipient's tallies
-//!   (`Node::handle_quiet_vote`), without the threshold checks, the
+//!   (`SimulatorHooks::vote_quiet_stake`) is only counted in the recipient's tallies
+//!   (`SimulatorHooks::handle_quiet_vote`), without the threshold checks, the
 //!   outputs to drain and the bookkeeping after an input: below the bound
 //!   it cannot complete a certificate or emit an event (in a fault-free
 //!   run).
@@ -160,7 +160,7 @@ pub struct Simulation {
     due_scratch: Vec<Arrival>,
     /// Per validator, per slot it got votes for since its last input other
     /// than a quiet vote: the vote stake (lamports) it can still take
-    /// quietly ([`Node::vote_quiet_stake`], less the stake taken since).
+    /// quietly ([`whiteout_node::SimulatorHooks::vote_quiet_stake`], less the stake taken since).
     /// Emptied by every other input (`drain`), which may lower the bound.
     quiet_lamports: Vec<Vec<(Slot, u64)>>,
     /// Id of the last message sent.

@@ -75,7 +75,7 @@ impl Queued {
     pub(super) const AT_NS_LIMIT: u64 = 1 << 52;
 
     /// An event due at or beyond [`Queued::AT_NS_LIMIT`] is kept at the
-    /// limit: no run reaches it ([`MAX_DURATION`] is 30 days), so it never
+    /// limit: no run reaches it ([`crate::limits::DURATION_MAX`] is 30 days), so it never
     /// fires either way. Most events due after the run's end are not queued
     /// at all ([`Simulation::push`], [`Simulation::push_fanout`]); this
     /// covers the rest (a broadcast waiting for the link worker, slice

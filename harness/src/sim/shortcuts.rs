@@ -78,9 +78,9 @@ impl Simulation {
     }
 
     /// Delivers `vote` from `from` to validator `r` as a quiet vote
-    /// ([`Node::handle_quiet_vote`]) when its stake keeps the votes `r` took
+    /// ([`whiteout_node::SimulatorHooks::handle_quiet_vote`]) when its stake keeps the votes `r` took
     /// for the slot since its last other input below its bound
-    /// ([`Node::vote_quiet_stake`]); returns whether it did. The vote then
+    /// ([`whiteout_node::SimulatorHooks::vote_quiet_stake`]); returns whether it did. The vote then
     /// changes only `r`'s tallies, so nothing is left to do. Only in a
     /// fault-free run with the shortcuts on (every validator honest).
     pub(super) fn quiet_vote(&mut self, r: usize, from: u32, vote: &Vote) -> bool {
