@@ -1,7 +1,11 @@
 //! Open-loop load clients: Poisson arrivals from the run's generator, each
 //! transaction sent to the leaders of the next leader windows.
 
-use super::*;
+use rand::Rng;
+use whiteout_node::{Message, Slot, Transaction, Validator as _, ValidatorIndex};
+
+use super::queue::SimEvent;
+use super::Simulation;
 
 impl Simulation {
     pub(super) fn exponential_ns(&mut self) -> u64 {

@@ -3,7 +3,18 @@
 //! ([`crate::observe::conductor`]) decides when; this carries actions out
 //! and reports each validator it crashes, restarts or wraps.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use whiteout_chaos::Action;
+use whiteout_node::byzantine::ByzantineNode;
+use whiteout_node::{CertificateKind, Message, Node, Slot, Validator as _, ValidatorIndex};
+
+use super::links::NO_COPY;
+use super::queue::SimEvent;
+use super::seat::Seat;
+use super::Simulation;
+use crate::observe::{Change, Lifecycle};
 
 use whiteout_chaos::{Behaviour, FaultId, LinkSet};
 use whiteout_node::{BlockHash, Certificate};

@@ -2,7 +2,12 @@
 //! keeps only the arrivals able to complete the slice, handed over at the
 //! first arrival (the recipient learns the block) and at the completing one.
 
-use super::*;
+use std::collections::BinaryHeap;
+
+use whiteout_node::{BlockId, Message, Shred, SimulatorHooks as _, ValidatorIndex};
+
+use super::queue::SimEvent;
+use super::Simulation;
 
 /// No completion: sorts after every (ns, sequence).
 pub(super) const NO_COMPLETION: (u64, u64) = (u64::MAX, u64::MAX);

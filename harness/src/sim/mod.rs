@@ -66,36 +66,28 @@ mod queue;
 mod seat;
 mod shortcuts;
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use whiteout_chaos::Action;
-use whiteout_node::byzantine::ByzantineNode;
 use whiteout_node::{
-    BlockId, CertificateKind, Event, LeaderSchedule, Message, Node, NodeConfig, Output, Shred,
-    Slot, Timer, Transaction, ValidatorIndex, Vote, VoteKind,
+    BlockId, Event, LeaderSchedule, Message, Node, NodeConfig, Output, Slot, ValidatorIndex,
+    VoteKind,
 };
 use whiteout_node::{SimulatorHooks as _, Validator as _};
 
 use crate::backend::{Backend, Stop};
-use crate::observe::{
-    Change, EventRecord, Lifecycle, Observers, SlotEntered, Traffic, TrafficKind,
-};
-use faults::FaultState;
-use links::{
-    chance, copy_wanted, insertion_sort, mark_stored, uniform_upto, CertificateKey, Delivery,
-    FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply, LinkWorker, Links, NO_COPY,
-};
-use seat::Seat;
-
+use crate::observe::{EventRecord, Observers, SlotEntered};
 use crate::scenario::{LoadConfig, NetworkConfig};
+use faults::FaultState;
 use inbox::{Arrival, SliceInboxes};
+use links::{CertificateKey, Delivery, LinkModel};
 use network::{LinkService, Network};
-use queue::{Fanout, Queued, SimEvent};
+use queue::{Queued, SimEvent};
+use seat::Seat;
 
 pub use crate::limits::NS_PER_S;
 
@@ -136,8 +128,8 @@ pub struct Simulation {
     outputs: Vec<Output>,
     /// Per certificate, per recipient: (ns, sequence) when it stored the
     /// certificate (from its `CertificateStored` event, sequence 0) or of
-    /// the earliest copy already queued to it; [`NO_COPY`] for neither. In
-    /// a fault-free run the links keep this ([`Links`]), and only copies
+    /// the earliest copy already queued to it; [`links::NO_COPY`] for neither. In
+    /// a fault-free run the links keep this ([`links::Links`]), and only copies
     /// sent one by one are recorded here.
     certificate_due: BTreeMap<CertificateKey, Vec<(u64, u64)>>,
     /// The links of a fault-free run (created at its first use), `None`

@@ -3,7 +3,18 @@
 //! faults), and the link service that computes a fault-free run's
 //! broadcasts inline or on the link worker.
 
-use super::*;
+use std::sync::Arc;
+
+use whiteout_node::{Message, Shred, ValidatorIndex};
+
+use super::links::{
+    chance, insertion_sort, uniform_upto, FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply,
+    LinkWorker, Links,
+};
+use super::queue::{Fanout, Queued, SimEvent};
+use super::Simulation;
+use crate::limits::NS_PER_S;
+use crate::observe::{Traffic, TrafficKind};
 
 /// Link model of the whole network: the static links, shared with the
 /// link worker, and each validator's uplink.

@@ -2,7 +2,12 @@
 //! keys packed into one `u128`, with the events' payloads in a slab. A
 //! broadcast is one entry, keyed by its next delivery.
 
-use super::*;
+use std::cmp::Ordering;
+
+use whiteout_node::{BlockId, Message, Timer};
+
+use super::links::Delivery;
+use super::Simulation;
 
 #[derive(Debug)]
 pub(super) enum SimEvent {
@@ -35,7 +40,7 @@ pub(super) enum SimEvent {
     },
     /// The slice's earliest completion among its recipients is due: hand
     /// that recipient the shreds that complete it (valid only while it is
-    /// the slice's queued check, [`SliceInboxes::queued`]).
+    /// the slice's queued check, [`super::inbox::SliceInboxes::queued`]).
     SliceCheck {
         block: BlockId,
         slice: u32,
@@ -56,7 +61,7 @@ pub(super) struct Fanout {
     pub(super) deliveries: Vec<Delivery>,
     pub(super) next: usize,
     /// The entry waits in the queue at the earliest arrival possible
-    /// ([`FanoutJob::earliest_arrival_ns`]) while the link worker computes
+    /// ([`super::links::FanoutJob::earliest_arrival_ns`]) while the link worker computes
     /// `deliveries`, until it reaches the head of the queue.
     pub(super) placeholder: bool,
     /// The link worker's answer has not come yet.

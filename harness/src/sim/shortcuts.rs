@@ -2,7 +2,14 @@
 //! certificate copy, moot votes, quiet votes) and the pruning of their state
 //! behind finalization. See the module documentation of [`super`].
 
-use super::*;
+use whiteout_node::{
+    CertificateKind, Message, SimulatorHooks as _, Slot, Validator as _, ValidatorIndex, Vote,
+    VoteKind,
+};
+
+use super::links::{copy_wanted, mark_stored, CertificateKey, LinkJob};
+use super::seat::Seat;
+use super::Simulation;
 
 impl Simulation {
     /// Forgets shortcut state of slots every validator has pruned, and of
