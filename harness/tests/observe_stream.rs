@@ -133,3 +133,39 @@ fn an_extra_observer_sees_what_the_report_counts() {
     assert!(t.finalized_measured >= report.summary.finalization_latency_ms.count);
     assert!(report.summary.finalization_latency_ms.count > 0);
 }
+
+/// Every copy that leaves a sender is received or dropped, also copies the
+/// link worker finds lost (a fault-free lossy run, one thread and two).
+#[test]
+fn every_message_sent_is_received_or_dropped() {
+    let loaded = scenario::LoadedScenario {
+        scenario: scenario::parse(
+            "[topology]\nkind = \"uniform\"\nvalidators = 12\n[network]\nloss_rate = 0.05\n[load]\ntx_per_s = 200.0\n",
+            "lossy.toml",
+        )
+        .expect("valid scenario"),
+        path: None,
+    };
+    let s = &loaded.scenario;
+    let duration = Duration::from_secs(20);
+    let topology = whiteout_topologies::build(&s.topology, &loaded.base_dir()).expect("topology");
+    for threads in [1, 2] {
+        let options = RunOptions {
+            threads: Some(threads),
+            ..RunOptions::default()
+        };
+        let mut session =
+            Session::sim(&loaded, &topology, s.seed, duration, &options).expect("session");
+        drive(
+            &mut session.backend,
+            session.conductor.as_mut(),
+            duration.as_nanos() as u64,
+        );
+        let traffic = &session.backend.observers().metrics.traffic;
+        let sent: u64 = traffic.iter().map(|t| t.messages_sent).sum();
+        let received: u64 = traffic.iter().map(|t| t.messages_received).sum();
+        let dropped: u64 = traffic.iter().map(|t| t.messages_dropped).sum();
+        assert!(dropped > 0, "{threads} thread(s): 5% loss drops messages");
+        assert_eq!(sent, received + dropped, "{threads} thread(s)");
+    }
+}

@@ -235,7 +235,8 @@ pub(super) enum LinkJob {
     },
     /// Every validator has pruned the slots below `floor`.
     Prune { floor: Slot },
-    /// Answer with the received counters gathered since the last time.
+    /// Answer with the received and lost counters gathered since the last
+    /// time.
     Counters,
 }
 
@@ -245,9 +246,13 @@ pub(super) enum LinkReply {
     /// The deliveries of the broadcast queued at `slab`, ascending by
     /// (arrival, sequence).
     Fanout { slab: u32, out: Vec<Delivery> },
-    /// Per validator, (messages, bytes) received since the last counters.
-    Counters(Vec<(u64, u64)>),
+    /// Per validator, (messages, bytes) received and (messages, bytes) lost since
+    /// the last counters.
+    Counters(Vec<Counts>),
 }
+
+/// Per validator: (messages, bytes) received, (messages, bytes) lost.
+pub(super) type Counts = (u64, u64, u64, u64);
 
 /// Slots of moot-vote knowledge kept per validator (a ring; older slots are
 /// forgotten, which only means their votes are delivered).
@@ -281,8 +286,9 @@ pub(super) struct Links {
     certificate_due: BTreeMap<CertificateKey, Vec<(u64, u64)>>,
     /// A ring of [`MOOT_SLOTS`] slots, each with an entry per validator.
     moot: Vec<Moot>,
-    /// Per validator, (messages, bytes) received since the last counters.
-    received: Vec<(u64, u64)>,
+    /// Per validator, (messages, bytes) received and (messages, bytes) lost since
+    /// the last counters.
+    received: Vec<Counts>,
 }
 
 impl Links {
@@ -293,7 +299,7 @@ impl Links {
             shortcuts,
             certificate_due: BTreeMap::new(),
             moot: vec![Moot::default(); n * MOOT_SLOTS],
-            received: vec![(0, 0); n],
+            received: vec![(0, 0, 0, 0); n],
         }
     }
 
@@ -335,7 +341,7 @@ impl Links {
             }
             LinkJob::Counters => Some(LinkReply::Counters(std::mem::replace(
                 &mut self.received,
-                vec![(0, 0); self.model.n],
+                vec![(0, 0, 0, 0); self.model.n],
             ))),
         }
     }
@@ -381,10 +387,15 @@ impl Links {
             }
             _ => &[],
         };
-        let mut count = |to: usize| {
+        let mut count = |to: usize, lost: bool| {
             let r = &mut received[to];
-            r.0 += 1;
-            r.1 += u64::from(job.bytes);
+            if lost {
+                r.2 += 1;
+                r.3 += u64::from(job.bytes);
+            } else {
+                r.0 += 1;
+                r.1 += u64::from(job.bytes);
+            }
         };
         for &to in &model.nearest_first[from] {
             let to = to as usize;
@@ -398,16 +409,15 @@ impl Links {
                 // adds, and a tie comes later in sequence): only the
                 // counters.
                 if d[to] <= (depart + model.one_way_ns(from, to), seq) {
-                    if !model.lost(job.id, to) {
-                        count(to);
-                    }
+                    count(to, model.lost(job.id, to));
                     continue;
                 }
             }
             let Some(arrival) = model.arrival(from, to, job.id, depart) else {
+                count(to, true);
                 continue;
             };
-            count(to);
+            count(to, false);
             let wanted = !shortcuts
                 || match job.kind {
                     FanoutKind::Vote { slot, kind } => !Self::vote_moot(moot_row, to, slot, kind),
@@ -639,7 +649,7 @@ mod tests {
 
     fn counters(links: &mut Links) -> Vec<(u64, u64)> {
         match links.process(LinkJob::Counters) {
-            Some(LinkReply::Counters(c)) => c,
+            Some(LinkReply::Counters(c)) => c.into_iter().map(|(m, b, _, _)| (m, b)).collect(),
             other => panic!("{other:?}"),
         }
     }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use whiteout_node::{Message, Shred, ValidatorIndex};
 
 use super::links::{
-    chance, insertion_sort, uniform_upto, FanoutJob, FanoutKind, LinkJob, LinkModel, LinkReply,
-    LinkWorker, Links,
+    chance, insertion_sort, uniform_upto, Counts, FanoutJob, FanoutKind, LinkJob, LinkModel,
+    LinkReply, LinkWorker, Links,
 };
 use super::queue::{Fanout, Queued, SimEvent};
 use super::Simulation;
@@ -96,7 +96,7 @@ impl Simulation {
     /// Takes the link worker's next answer (waiting for it when `wait`):
     /// a broadcast's deliveries are filed with its queue entry; received
     /// counters are returned.
-    pub(super) fn take_reply(&mut self, wait: bool) -> Option<Vec<(u64, u64)>> {
+    pub(super) fn take_reply(&mut self, wait: bool) -> Option<Vec<Counts>> {
         let Some(LinkService::Worker(w)) = self.links.as_mut() else {
             unreachable!("answers come from the worker");
         };
@@ -116,7 +116,8 @@ impl Simulation {
         }
     }
 
-    /// Adds the received counters the links gathered to the metrics,
+    /// Feeds the received and lost counters the links gathered into the
+    /// stream,
     /// waiting for the link worker to catch up.
     pub(super) fn sync_links(&mut self) {
         let counters = match self.links.as_mut() {
@@ -134,7 +135,17 @@ impl Simulation {
                 }
             }
         };
-        for (to, (messages, bytes)) in counters.into_iter().enumerate() {
+        for (to, (messages, bytes, lost, lost_bytes)) in counters.into_iter().enumerate() {
+            if lost > 0 {
+                self.obs.traffic(Traffic {
+                    t_ns: self.now_ns,
+                    kind: TrafficKind::Dropped,
+                    from: None,
+                    to: Some(ValidatorIndex(to as u32)),
+                    messages: lost,
+                    bytes: lost_bytes,
+                });
+            }
             if messages > 0 {
                 self.obs.traffic(Traffic {
                     t_ns: self.now_ns,
