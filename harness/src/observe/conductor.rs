@@ -37,11 +37,6 @@ pub struct ChaosWatch {
 }
 
 impl ChaosWatch {
-    /// The slot the run is in.
-    pub fn slot(&self) -> Slot {
-        self.slot
-    }
-
     /// A validator's event: certificates and finalizations decide slots.
     pub fn on_event(&mut self, r: &EventRecord<'_>) {
         match r.event {
@@ -112,11 +107,6 @@ impl Conductor {
             crash_members: BTreeMap::new(),
             started: BTreeSet::new(),
         }
-    }
-
-    /// The timeline.
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline
     }
 
     /// When the timeline must be polled next at the latest (ns since the

@@ -133,11 +133,6 @@ impl VerdictTracker {
         }
     }
 
-    /// Whether `fault` has started.
-    pub fn started(&self, fault: FaultId) -> bool {
-        self.windows.contains_key(&fault)
-    }
-
     /// A validator's event (handed-over ones count too: a restarted
     /// validator that finalizes from them has caught up that far).
     pub fn on_event(&mut self, r: &EventRecord<'_>) {

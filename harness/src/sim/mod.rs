@@ -309,19 +309,9 @@ impl Simulation {
         self.now_ns
     }
 
-    /// Simulated time the run is configured for, in ns.
-    pub fn end_ns(&self) -> u64 {
-        self.end_ns
-    }
-
     /// Events processed so far.
     pub fn events_processed(&self) -> u64 {
         self.events_processed
-    }
-
-    /// Whether the configured duration is reached.
-    pub fn done(&self) -> bool {
-        self.now_ns >= self.end_ns
     }
 
     /// [`Backend::run_until`]: processes events in time order up to

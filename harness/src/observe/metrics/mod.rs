@@ -188,12 +188,6 @@ impl Collector {
     /// 60 s transaction expiry plus [`SLOT_RECORD_NS_MAX`] (3 minutes).
     pub const TX_TIMEOUT_NS_DEFAULT: u64 = 60 * NS_PER_S + SLOT_RECORD_NS_MAX;
 
-    /// A collector for validators with these stakes (lamports), with the
-    /// default transaction timeout.
-    pub fn new(stakes: Vec<u64>) -> Self {
-        Self::with_tx_timeout_ns(stakes, Self::TX_TIMEOUT_NS_DEFAULT)
-    }
-
     /// A collector for validators with these stakes (lamports) that counts
     /// a transaction still not finalized `tx_timeout_ns` after its
     /// submission as expired (`transactions.expired` in the report) and
