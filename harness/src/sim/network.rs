@@ -117,8 +117,7 @@ impl Simulation {
     }
 
     /// Feeds the received and lost counters the links gathered into the
-    /// stream,
-    /// waiting for the link worker to catch up.
+    /// stream, waiting for the link worker to catch up.
     pub(super) fn sync_links(&mut self) {
         let counters = match self.links.as_mut() {
             None => return,
@@ -135,26 +134,13 @@ impl Simulation {
                 }
             }
         };
+        let now = self.now_ns;
         for (to, (messages, bytes, lost, lost_bytes)) in counters.into_iter().enumerate() {
             if lost > 0 {
-                self.obs.traffic(Traffic {
-                    t_ns: self.now_ns,
-                    kind: TrafficKind::Dropped,
-                    from: None,
-                    to: Some(ValidatorIndex(to as u32)),
-                    messages: lost,
-                    bytes: lost_bytes,
-                });
+                self.count_dropped(to, lost, lost_bytes);
             }
             if messages > 0 {
-                self.obs.traffic(Traffic {
-                    t_ns: self.now_ns,
-                    kind: TrafficKind::Received,
-                    from: None,
-                    to: Some(ValidatorIndex(to as u32)),
-                    messages,
-                    bytes,
-                });
+                self.count_received(None, to, messages, bytes, now);
             }
         }
     }
@@ -208,10 +194,10 @@ impl Simulation {
             return self.faulty_link(from, to, bytes, id, depart);
         }
         let Some(arrival) = self.network_arrival(from, to, id, depart) else {
-            self.count_dropped(to, bytes);
+            self.count_dropped(to, 1, u64::from(bytes));
             return None;
         };
-        self.count_received(from, to, bytes, arrival);
+        self.count_received(Some(from), to, 1, u64::from(bytes), arrival);
         Some((arrival, !self.shortcuts))
     }
 
@@ -242,19 +228,19 @@ impl Simulation {
         let mut extra = None;
         if let Some(c) = &self.chaos {
             if c.partitioned(from, to) {
-                self.count_dropped(to, bytes);
+                self.count_dropped(to, 1, u64::from(bytes));
                 return None;
             }
             extra = c.link(from, to);
             plain |= c.plain_delivery(from, to) || self.nodes[to].is_down();
         }
         let Some(mut arrival) = self.network_arrival(from, to, id, depart) else {
-            self.count_dropped(to, bytes);
+            self.count_dropped(to, 1, u64::from(bytes));
             return None;
         };
         if let Some(e) = extra {
             if e.loss_rate > 0.0 && chance(self.link_draw(id, to, 3), e.loss_rate) {
-                self.count_dropped(to, bytes);
+                self.count_dropped(to, 1, u64::from(bytes));
                 return None;
             }
             arrival += e.latency_ns;
@@ -267,7 +253,7 @@ impl Simulation {
                 arrival += done - depart;
             }
         }
-        self.count_received(from, to, bytes, arrival);
+        self.count_received(Some(from), to, 1, u64::from(bytes), arrival);
         Some((arrival, plain))
     }
 
@@ -283,10 +269,10 @@ impl Simulation {
     /// (without faults): only whether it is lost and the received counter.
     pub(super) fn link_counters_only(&mut self, to: usize, bytes: u32, id: u64) {
         if self.lost(id, to) {
-            self.count_dropped(to, bytes);
+            self.count_dropped(to, 1, u64::from(bytes));
         } else {
             let arrival = self.now_ns;
-            self.count_received_batch(to, bytes, arrival);
+            self.count_received(None, to, 1, u64::from(bytes), arrival);
         }
     }
 
@@ -480,54 +466,71 @@ impl Simulation {
     /// Traffic: `count` copies of a message of `bytes` left `from` now.
     #[inline]
     pub(super) fn count_sent(&mut self, from: usize, bytes: u32, count: u64) {
-        self.obs.traffic(Traffic {
-            t_ns: self.now_ns,
-            kind: TrafficKind::Sent,
-            from: Some(ValidatorIndex(from as u32)),
-            to: None,
-            messages: count,
-            bytes: count * u64::from(bytes),
-        });
+        let bytes = count * u64::from(bytes);
+        self.count(
+            TrafficKind::Sent,
+            self.now_ns,
+            Some(from),
+            None,
+            count,
+            bytes,
+        );
     }
 
-    /// Traffic: a message of `bytes` from `from` reaches `to` at `at_ns`
-    /// (counted when the link model delivers it).
+    /// Traffic: `messages` of `bytes` in all reach `to` at `at_ns` (counted
+    /// when the link model delivers them), from `from` when one sender.
     #[inline]
-    pub(super) fn count_received(&mut self, from: usize, to: usize, bytes: u32, at_ns: u64) {
-        self.obs.traffic(Traffic {
-            t_ns: at_ns,
-            kind: TrafficKind::Received,
-            from: Some(ValidatorIndex(from as u32)),
-            to: Some(ValidatorIndex(to as u32)),
-            messages: 1,
-            bytes: u64::from(bytes),
-        });
+    pub(super) fn count_received(
+        &mut self,
+        from: Option<usize>,
+        to: usize,
+        messages: u64,
+        bytes: u64,
+        at_ns: u64,
+    ) {
+        self.count(
+            TrafficKind::Received,
+            at_ns,
+            from,
+            Some(to),
+            messages,
+            bytes,
+        );
     }
 
-    /// Traffic: a message of `bytes` reaches `to` (sender not named).
+    /// Traffic: `messages` of `bytes` in all to `to` are lost or dropped
+    /// across a partition.
     #[inline]
-    fn count_received_batch(&mut self, to: usize, bytes: u32, at_ns: u64) {
-        self.obs.traffic(Traffic {
-            t_ns: at_ns,
-            kind: TrafficKind::Received,
-            from: None,
-            to: Some(ValidatorIndex(to as u32)),
-            messages: 1,
-            bytes: u64::from(bytes),
-        });
+    pub(super) fn count_dropped(&mut self, to: usize, messages: u64, bytes: u64) {
+        self.count(
+            TrafficKind::Dropped,
+            self.now_ns,
+            None,
+            Some(to),
+            messages,
+            bytes,
+        );
     }
 
-    /// Traffic: a message of `bytes` to `to` is lost or dropped across a
-    /// partition.
+    /// Feeds one traffic record into the stream.
     #[inline]
-    pub(super) fn count_dropped(&mut self, to: usize, bytes: u32) {
+    fn count(
+        &mut self,
+        kind: TrafficKind,
+        t_ns: u64,
+        from: Option<usize>,
+        to: Option<usize>,
+        messages: u64,
+        bytes: u64,
+    ) {
+        let index = |v: usize| ValidatorIndex(v as u32);
         self.obs.traffic(Traffic {
-            t_ns: self.now_ns,
-            kind: TrafficKind::Dropped,
-            from: None,
-            to: Some(ValidatorIndex(to as u32)),
-            messages: 1,
-            bytes: u64::from(bytes),
+            t_ns,
+            kind,
+            from: from.map(index),
+            to: to.map(index),
+            messages,
+            bytes,
         });
     }
 }
